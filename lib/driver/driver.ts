@@ -1,0 +1,72 @@
+import type { ErrorContext } from '../errors.js';
+import type { Sql } from '../sql.js';
+import type { Statement } from '../migrations/statements.js';
+
+/** The two databases sql-helpers speaks to. */
+export type Dialect = 'postgres' | 'sqlite';
+
+/** A result row: column name to value. */
+export type Row = Record<string, unknown>;
+
+/** Rows returned and rows affected by one statement. */
+export interface QueryResult<R = Row> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** A migration body: the file's text and its statements, split once when the file is read. */
+export interface Script {
+  text: string;
+  statements: Statement[];
+}
+
+/** Thrown by `runScript`: the driver's error and, when known, the offset in `Script.text` where it happened. */
+export class ScriptFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly offset: number | undefined,
+  ) {
+    super('migration script failed', { cause: error });
+  }
+}
+
+/** One connection, checked out for the caller alone until `release()`. */
+export interface Connection {
+  /** Runs one statement with bound values. */
+  query<R = Row>(query: Sql): Promise<QueryResult<R>>;
+  /** Gives the connection back; `discard` closes it instead, for connections whose session state is unknown. */
+  release(discard?: boolean): void;
+}
+
+/** A connection that holds the migration lock, with the two ways of applying a script. */
+export interface MigrationConnection {
+  /** Runs one statement with bound values. */
+  query<R = Row>(query: Sql): Promise<QueryResult<R>>;
+  /** Runs `script`, then `record(this)`, as one atomic unit: both or neither. */
+  applyAtomically(script: Script, record: () => Promise<void>): Promise<void>;
+  /** Runs `script` statement by statement outside any transaction, then `record()`. */
+  applyOutsideTransaction(script: Script, record: () => Promise<void>): Promise<void>;
+  /** Drops every table, view, sequence and type of the managed schema, atomically where the database can. */
+  dropEverything(): Promise<void>;
+  /** Finishes any open work, releases the lock and gives the connection back. */
+  unlock(): Promise<void>;
+}
+
+/** The seam: everything that differs between PostgreSQL and SQLite lives behind it. */
+export interface Driver {
+  readonly dialect: Dialect;
+  /** The `pg.Pool` or the better-sqlite3 `Database`. */
+  readonly engine: unknown;
+  /** The redacted URI and the secret to scrub, for error messages. */
+  readonly errorContext: ErrorContext;
+  /** The statement that opens a transaction (`BEGIN`, or `BEGIN IMMEDIATE` on SQLite). */
+  readonly beginStatement: string;
+  /** Checks out a connection (on SQLite, waits for the single connection to be free). */
+  acquire(): Promise<Connection>;
+  /** Checks out a connection holding the migration lock named `lockName`, waiting at most `timeoutMs`. */
+  acquireMigrationLock(lockName: string, timeoutMs: number): Promise<MigrationConnection>;
+  /** A query returning one row `{ present }`: whether `table` exists in the managed schema. */
+  tableExistsQuery(table: string): Sql;
+  /** Releases every connection. */
+  close(): Promise<void>;
+}

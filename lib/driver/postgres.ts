@@ -1,0 +1,223 @@
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { LockTimeoutError, fromDriverError } from '../errors.js';
+import { offsetOfCharacter } from '../migrations/statements.js';
+import { identifier, quoteIdentifierPart, sql, type Sql } from '../sql.js';
+import type { PostgresTarget } from '../uri.js';
+import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
+
+const require = createRequire(import.meta.url);
+
+/** Options the PostgreSQL driver takes from the manager. */
+export interface PostgresDriverOptions {
+  engineArgs?: PoolConfig | undefined;
+  schema?: string | undefined;
+}
+
+// Sent in front of a migration in the same simple-protocol message, so BEGIN costs no round trip.
+const BEGIN_PREFIX = 'BEGIN;\n';
+
+function scriptOffset(error: unknown, text: string, base: number): number | undefined {
+  const position = Number((error as { position?: string }).position);
+  return Number.isInteger(position) && position > 0 ? offsetOfCharacter(text, position - 1) + base : undefined;
+}
+
+class PostgresConnection implements Connection {
+  #released = false;
+
+  constructor(protected readonly client: PoolClient) {}
+
+  async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
+    const result = await this.client.query(query.text, query.values);
+    return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  }
+
+  release(discard = false): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.client.release(discard);
+  }
+}
+
+class PostgresMigrationConnection extends PostgresConnection implements MigrationConnection {
+  constructor(
+    client: PoolClient,
+    readonly lockClient: PoolClient,
+    readonly lockKey: Sql,
+    readonly schema: string | undefined,
+  ) {
+    super(client);
+  }
+
+  // After a failure the transaction is aborted; a dead connection cannot roll back, and unlock() discards it anyway.
+  async #rollback(): Promise<void> {
+    await this.client.query('ROLLBACK').catch(() => undefined);
+  }
+
+  async applyAtomically(script: Script, record: () => Promise<void>): Promise<void> {
+    try {
+      await this.client.query(BEGIN_PREFIX + script.text);
+    } catch (error) {
+      await this.#rollback();
+      const offset = scriptOffset(error, BEGIN_PREFIX + script.text, 0);
+      throw new ScriptFailure(error, offset === undefined ? undefined : offset - BEGIN_PREFIX.length);
+    }
+    try {
+      await record();
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.#rollback();
+      throw error;
+    }
+  }
+
+  async applyOutsideTransaction(script: Script, record: () => Promise<void>): Promise<void> {
+    for (const statement of script.statements) {
+      try {
+        await this.client.query(statement.text);
+      } catch (error) {
+        throw new ScriptFailure(error, scriptOffset(error, statement.text, statement.offset) ?? statement.offset);
+      }
+    }
+    await record();
+  }
+
+  async dropEverything(): Promise<void> {
+    // Views first, then tables, then what is left of sequences (identity ones go with their table), types, routines.
+    const { rows } = await this.query<{ statement: string }>(sql`
+      WITH target AS (SELECT coalesce(${this.schema ?? null}::text, current_schema()) AS name)
+      SELECT statement FROM (
+        SELECT CASE c.relkind WHEN 'v' THEN 1 WHEN 'm' THEN 1 WHEN 'S' THEN 3 ELSE 2 END AS priority,
+               'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                 WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END
+               || ' IF EXISTS ' || format('%I.%I', n.nspname, c.relname) || ' CASCADE' AS statement
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = (SELECT name FROM target)
+           AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a') AND c.relkind = 'S')
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT 4, 'DROP ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END
+               || ' IF EXISTS ' || format('%I.%I', n.nspname, t.typname) || ' CASCADE'
+          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+         WHERE n.nspname = (SELECT name FROM target)
+           AND t.typtype IN ('e', 'd', 'r', 'c')
+           AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
+        UNION ALL
+        SELECT 5, 'DROP ROUTINE IF EXISTS ' || p.oid::regprocedure::text || ' CASCADE'
+          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname = (SELECT name FROM target) AND p.prokind IN ('f', 'p')
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+      ) objects ORDER BY priority`);
+    if (rows.length === 0) return;
+    // One message, one implicit transaction: every object goes, or none does.
+    await this.client.query(rows.map((row) => row.statement).join(';\n'));
+  }
+
+  async unlock(): Promise<void> {
+    // The work connection ran arbitrary migration SQL (SET, temp tables …): never hand it back to the pool.
+    this.release(true);
+    const unlock = sql`SELECT pg_advisory_unlock(${this.lockKey}) AS unlocked`;
+    try {
+      await this.lockClient.query(unlock.text, unlock.values);
+      this.lockClient.release();
+    } catch (error) {
+      // A dead lock connection has already lost its lock with its session.
+      this.lockClient.release(error as Error);
+    }
+  }
+}
+
+/** The `pg` driver: a `Pool`, one checked-out client per transaction, an advisory lock for migrations. */
+export class PostgresDriver implements Driver {
+  readonly dialect = 'postgres' as const;
+  readonly beginStatement = 'BEGIN';
+  readonly engine: Pool;
+  readonly errorContext;
+  readonly #schema: string | undefined;
+
+  constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
+    const pg = require('pg') as typeof import('pg');
+    this.engine = new pg.Pool({ ...options.engineArgs, connectionString: target.connectionString });
+    this.errorContext = { target: target.redacted, secret: target.password };
+    this.#schema = options.schema;
+    // An idle client that loses its server (restart, pg_terminate_backend) is dropped by the pool; without a
+    // listener the 'error' event would crash the process instead.
+    this.engine.on('error', () => undefined);
+    if (options.schema !== undefined) {
+      const setPath = `SET search_path TO ${quoteIdentifierPart(options.schema)}, public`;
+      this.engine.on('connect', (client) => {
+        client.query(setPath).catch(() => undefined);
+      });
+    }
+  }
+
+  async acquire(): Promise<Connection> {
+    try {
+      return new PostgresConnection(await this.engine.connect());
+    } catch (error) {
+      throw fromDriverError(error, this.errorContext);
+    }
+  }
+
+  async acquireMigrationLock(lockName: string, timeoutMs: number): Promise<MigrationConnection> {
+    const lockKey = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)`;
+    const lockClient = await this.#connect();
+    try {
+      await this.#pollLock(lockClient, lockKey, lockName, timeoutMs);
+    } catch (error) {
+      lockClient.release();
+      throw error;
+    }
+    let work: PoolClient;
+    try {
+      work = await this.#connect();
+      if (this.#schema !== undefined) await work.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`);
+    } catch (error) {
+      lockClient.release(true);
+      throw fromDriverError(error, this.errorContext);
+    }
+    return new PostgresMigrationConnection(work, lockClient, lockKey, this.#schema);
+  }
+
+  // pg_advisory_lock() would wait inside a transaction snapshot and stall CREATE INDEX CONCURRENTLY run
+  // by the lock holder; polling pg_try_advisory_lock() holds no snapshot between attempts.
+  async #pollLock(client: PoolClient, lockKey: Sql, lockName: string, timeoutMs: number): Promise<void> {
+    const attempt = sql`SELECT pg_try_advisory_lock(${lockKey}) AS locked`;
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+      const { rows } = await client.query(attempt.text, attempt.values).catch((error: unknown) => {
+        throw fromDriverError(error, this.errorContext);
+      });
+      if (rows[0]?.locked === true) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new LockTimeoutError(
+          `timed out after ${timeoutMs} ms waiting for the migration lock (PostgreSQL advisory lock "${lockName}"` +
+            `${this.#schema ? ` in schema "${this.#schema}"` : ''}); another process is migrating this database. ` +
+            `Wait for it, or raise lockTimeoutMs; pg_locks (locktype = 'advisory') shows the holder.`,
+        );
+      }
+      await sleep(Math.min(delay, left));
+    }
+  }
+
+  async #connect(): Promise<PoolClient> {
+    try {
+      return await this.engine.connect();
+    } catch (error) {
+      throw fromDriverError(error, this.errorContext);
+    }
+  }
+
+  tableExistsQuery(table: string): Sql {
+    const qualified = this.#schema === undefined ? identifier(table) : identifier(this.#schema, table);
+    return sql`SELECT to_regclass(${qualified.sql}) IS NOT NULL AS present`;
+  }
+
+  async close(): Promise<void> {
+    await this.engine.end();
+  }
+}

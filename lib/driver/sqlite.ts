@@ -1,0 +1,254 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
+import { sql, type Sql } from '../sql.js';
+import type { SqliteTarget } from '../uri.js';
+import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
+
+const require = createRequire(import.meta.url);
+
+type Database = BetterSqlite3.Database;
+type Statement = BetterSqlite3.Statement;
+
+/** Options the SQLite driver takes from the manager. */
+export interface SqliteDriverOptions {
+  engineArgs?: BetterSqlite3.Options | undefined;
+}
+
+/** The busy timeout when `engineArgs.timeout` does not set one. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+const STATEMENT_CACHE_SIZE = 256;
+
+// better-sqlite3 binds only numbers, strings, bigints, buffers and null; map the rest the way pg does.
+function toSqliteValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value) && !ArrayBuffer.isView(value)) {
+    return JSON.stringify(value);
+  }
+  return value;
+}
+
+/**
+ * The single better-sqlite3 connection behind the async seam. better-sqlite3 is synchronous, so a
+ * transaction spans awaits: `acquire()` hands the connection to one caller at a time, in order.
+ */
+export class SqliteDriver implements Driver {
+  readonly dialect = 'sqlite' as const;
+  // IMMEDIATE takes the write lock at BEGIN, where the busy timeout applies; a deferred transaction
+  // that later writes fails at once with SQLITE_BUSY when another process holds the lock.
+  readonly beginStatement = 'BEGIN IMMEDIATE';
+  readonly engine: Database;
+  readonly errorContext;
+  readonly #filename: string;
+  readonly #statements = new Map<string, Statement>();
+  readonly #waiters: Array<() => void> = [];
+  #busy = false;
+
+  constructor(target: SqliteTarget, options: SqliteDriverOptions = {}) {
+    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    this.#filename = target.filename;
+    this.errorContext = { target: target.redacted };
+    try {
+      this.engine = new Database(target.filename, { timeout: DEFAULT_BUSY_TIMEOUT_MS, ...options.engineArgs });
+    } catch (error) {
+      throw new ConnectionError(
+        `cannot open SQLite database ${JSON.stringify(target.filename)}: ${(error as Error).message}` +
+          (/directory does not exist/i.test((error as Error).message) ? ' (create the directory first)' : ''),
+        { cause: error, code: 'CONNECTION_FAILED' },
+      );
+    }
+    try {
+      this.engine.pragma('foreign_keys = ON');
+      if (!this.engine.memory && !this.engine.readonly) {
+        this.engine.pragma('journal_mode = WAL');
+        // In WAL mode NORMAL loses no committed transaction on an application crash, only on power loss.
+        this.engine.pragma('synchronous = NORMAL');
+      }
+    } catch (error) {
+      this.engine.close();
+      throw fromDriverError(error, this.errorContext);
+    }
+  }
+
+  acquire(): Promise<Connection> {
+    return this.#take().then(() => this.#connection());
+  }
+
+  #take(): Promise<void> {
+    if (!this.#busy) {
+      this.#busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #give(): void {
+    const next = this.#waiters.shift();
+    if (next) next();
+    else this.#busy = false;
+  }
+
+  #connection(): Connection {
+    let released = false;
+    return {
+      query: async <R = Row>(query: Sql): Promise<QueryResult<R>> => this.run<R>(query),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#give();
+      },
+    };
+  }
+
+  /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
+  run<R = Row>(query: Sql): QueryResult<R> {
+    const text = query.sql;
+    let statement = this.#statements.get(text);
+    if (statement === undefined) {
+      statement = this.engine.prepare(text);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
+        this.#statements.delete(this.#statements.keys().next().value as string);
+      }
+      this.#statements.set(text, statement);
+    }
+    const values = query.values.map(toSqliteValue);
+    if (statement.reader) {
+      const rows = statement.all(...values) as R[];
+      return { rows, rowCount: rows.length };
+    }
+    return { rows: [], rowCount: statement.run(...values).changes };
+  }
+
+  async acquireMigrationLock(_lockName: string, timeoutMs: number): Promise<MigrationConnection> {
+    await this.#take();
+    const db = this.engine;
+    const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+    try {
+      // foreign_keys cannot change inside a transaction; off for the run, checked per migration instead,
+      // so table rebuilds (create new, copy, drop old, rename) work the way SQLite documents them.
+      db.pragma('foreign_keys = OFF');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeoutMs))}`);
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      this.#restore(busyTimeout);
+      this.#give();
+      const mapped = fromDriverError(error, this.errorContext);
+      if (mapped instanceof LockTimeoutError) {
+        throw new LockTimeoutError(
+          `timed out after ${timeoutMs} ms waiting for the SQLite write lock on ${JSON.stringify(this.#filename)}; ` +
+            'another process is writing or migrating. Wait for it, or raise lockTimeoutMs.',
+          { cause: error, sqlState: mapped.sqlState },
+        );
+      }
+      throw mapped;
+    }
+    return new SqliteMigrationConnection(this, () => {
+      this.#restore(busyTimeout);
+      this.#give();
+    });
+  }
+
+  #restore(busyTimeout: number): void {
+    this.engine.pragma('foreign_keys = ON');
+    this.engine.pragma(`busy_timeout = ${busyTimeout}`);
+  }
+
+  tableExistsQuery(table: string): Sql {
+    return sql`SELECT count(*) > 0 AS present FROM sqlite_master WHERE type = 'table' AND name = ${table}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.engine.open) this.engine.close();
+  }
+}
+
+const SAVEPOINT = 'sql_helpers_migration';
+
+/** Holds BEGIN IMMEDIATE for the whole run; each migration is a savepoint inside it. */
+class SqliteMigrationConnection implements MigrationConnection {
+  constructor(
+    readonly driver: SqliteDriver,
+    readonly done: () => void,
+  ) {}
+
+  get #db(): Database {
+    return this.driver.engine;
+  }
+
+  async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
+    return this.driver.run<R>(query);
+  }
+
+  #runStatements(script: Script): void {
+    for (const statement of script.statements) {
+      try {
+        this.#db.exec(statement.text);
+      } catch (error) {
+        throw new ScriptFailure(error, statement.offset);
+      }
+    }
+  }
+
+  #checkForeignKeys(): void {
+    const violations = this.#db.pragma('foreign_key_check') as Array<{ table: string; rowid: number; parent: string }>;
+    if (violations.length === 0) return;
+    const first = violations[0]!;
+    const error = Object.assign(
+      new Error(
+        `FOREIGN KEY constraint failed: ${violations.length} row(s) violate foreign keys, e.g. ${first.table} rowid ${first.rowid} references a missing row of ${first.parent}`,
+      ),
+      { code: 'SQLITE_CONSTRAINT_FOREIGNKEY', table: first.table },
+    );
+    throw new ScriptFailure(error, undefined);
+  }
+
+  async applyAtomically(script: Script, record: () => Promise<void>): Promise<void> {
+    const db = this.#db;
+    if (!db.inTransaction) db.exec('BEGIN IMMEDIATE');
+    db.exec(`SAVEPOINT ${SAVEPOINT}`);
+    try {
+      this.#runStatements(script);
+      await record();
+      this.#checkForeignKeys();
+      db.exec(`RELEASE ${SAVEPOINT}`);
+    } catch (error) {
+      // Some errors (SQLITE_FULL, I/O) roll the whole transaction back; then there is no savepoint left.
+      if (db.inTransaction) {
+        db.exec(`ROLLBACK TO ${SAVEPOINT}`);
+        db.exec(`RELEASE ${SAVEPOINT}`);
+      }
+      throw error;
+    }
+  }
+
+  async applyOutsideTransaction(script: Script, record: () => Promise<void>): Promise<void> {
+    const db = this.#db;
+    if (db.inTransaction) db.exec('COMMIT');
+    this.#runStatements(script);
+    db.exec('BEGIN IMMEDIATE');
+    await record();
+  }
+
+  async dropEverything(): Promise<void> {
+    const objects = this.#db
+      .prepare("SELECT type, name FROM sqlite_master WHERE type IN ('view', 'table') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY type DESC")
+      .all() as Array<{ type: string; name: string }>;
+    for (const { type, name } of objects) {
+      // Existing names are quoted as they are, without the length rule for names we create.
+      this.#db.exec(`DROP ${type === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS "${name.replaceAll('"', '""')}"`);
+    }
+  }
+
+  async unlock(): Promise<void> {
+    try {
+      if (this.#db.inTransaction) this.#db.exec('COMMIT');
+    } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      throw fromDriverError(error, this.driver.errorContext);
+    } finally {
+      this.done();
+    }
+  }
+}

@@ -1,0 +1,26 @@
+export { DatabaseManager, DatabaseStatus, isSqlite, type DatabaseManagerOptions, type VerifyReport } from './manager.js';
+export { SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
+export type { AppliedMigration, MigrationListing, MigrationState, Problem, Target } from './migrations/plan.js';
+export { Session, Transaction } from './session.js';
+export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
+export type { Dialect, Row } from './driver/driver.js';
+export { redactUri } from './uri.js';
+export {
+  SqlHelpersError,
+  ConfigurationError,
+  InvalidIdentifierError,
+  ConnectionError,
+  QueryError,
+  UniqueViolationError,
+  ForeignKeyViolationError,
+  NotNullViolationError,
+  CheckViolationError,
+  SerializationFailureError,
+  UndefinedTableError,
+  LockTimeoutError,
+  NoResultFound,
+  MultipleResultsFound,
+  MigrationFileError,
+  MigrationStateError,
+  MigrationError,
+} from './errors.js';

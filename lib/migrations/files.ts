@@ -1,0 +1,199 @@
+import { createHash } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Dialect, Script } from '../driver/driver.js';
+import { MigrationFileError } from '../errors.js';
+import { TRANSACTION_CONTROL, hasNoTransactionMarker, splitStatements } from './statements.js';
+
+/** One side (up or down) of a migration, as read from its file. */
+export interface MigrationScript extends Script {
+  /** File name relative to the migrations folder. */
+  file: string;
+  /** SHA-256 of the text with a leading BOM removed and CRLF turned into LF. */
+  checksum: string;
+  /** False when the file carries `-- sql-helpers:no-transaction`. */
+  transactional: boolean;
+}
+
+/** A numbered migration with the up script this dialect runs and its down script, if any. */
+export interface Migration {
+  version: number;
+  name: string;
+  up: MigrationScript;
+  down: MigrationScript | undefined;
+}
+
+/** A file name and its raw bytes: the input of `parseMigrations`. */
+export interface MigrationSource {
+  file: string;
+  content: Uint8Array;
+}
+
+const FILE_NAME = /^(\d+)_([^.]+)(?:\.(postgres|sqlite))?(\.down)?\.sql$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text with a leading BOM removed and CRLF line ends turned into LF: what the checksum covers. */
+export function normalizeText(text: string): string {
+  return text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+}
+
+/** The checksum of a migration's text, the same for CRLF and LF copies and with or without a BOM. */
+export function checksumOf(text: string): string {
+  return createHash('sha256').update(normalizeText(text)).digest('hex');
+}
+
+interface ParsedName {
+  file: string;
+  version: number;
+  name: string;
+  dialect: Dialect | undefined;
+  down: boolean;
+}
+
+function parseFileName(file: string): ParsedName {
+  const match = FILE_NAME.exec(file);
+  if (!match) {
+    const hint = /^\d+_[^.]+\.down\.(postgres|sqlite)\.sql$/.test(file)
+      ? ` (write the dialect before .down: ${file.replace(/\.down\.(postgres|sqlite)\.sql$/, '.$1.down.sql')})`
+      : /^\d+_/.test(file)
+        ? ' (the name after the version may not contain dots)'
+        : '';
+    throw new MigrationFileError(
+      `migration file ${JSON.stringify(file)} does not follow <digits>_<name>[.postgres|.sqlite][.down].sql${hint}`,
+      { code: 'BAD_FILE_NAME', files: [file] },
+    );
+  }
+  const [, digits, name, dialect, down] = match as unknown as [string, string, string, Dialect | undefined, string | undefined];
+  const version = Number(digits);
+  if (!Number.isSafeInteger(version)) {
+    throw new MigrationFileError(
+      `migration file ${JSON.stringify(file)} has version ${digits}, beyond the largest exact integer (${Number.MAX_SAFE_INTEGER}); use a smaller number`,
+      { code: 'VERSION_TOO_LARGE', files: [file] },
+    );
+  }
+  return { file, version, name, dialect, down: down !== undefined };
+}
+
+function toScript(file: string, content: Uint8Array, dialect: Dialect): MigrationScript {
+  let decoded: string;
+  try {
+    decoded = utf8.decode(content);
+  } catch (error) {
+    throw new MigrationFileError(`migration file ${JSON.stringify(file)} is not valid UTF-8; save it as UTF-8`, {
+      code: 'NOT_UTF8',
+      files: [file],
+      cause: error,
+    });
+  }
+  const text = normalizeText(decoded);
+  const statements = splitStatements(text, dialect);
+  if (statements.length === 0) {
+    throw new MigrationFileError(`migration file ${JSON.stringify(file)} contains no SQL statement; write one or delete the file`, {
+      code: 'EMPTY_MIGRATION',
+      files: [file],
+    });
+  }
+  const transactional = !hasNoTransactionMarker(text);
+  const control = transactional ? statements.find((statement) => TRANSACTION_CONTROL.has(statement.keyword)) : undefined;
+  if (control) {
+    throw new MigrationFileError(
+      `${file}:${control.line}:${control.column}: ${control.keyword} would end the transaction that each migration runs in; ` +
+        'remove it, or add the line "-- sql-helpers:no-transaction" to manage transactions yourself',
+      { code: 'TRANSACTION_CONTROL', files: [file], line: control.line },
+    );
+  }
+  return { file, text, statements, checksum: checksumOf(text), transactional };
+}
+
+/**
+ * Validates migration files and picks, per version, the script this dialect runs. Pure: every refusal
+ * (bad names, duplicate versions, orphan down files, variants without a base) happens before anything runs.
+ */
+export function parseMigrations(sources: MigrationSource[], dialect: Dialect): Migration[] {
+  const byVersion = new Map<number, ParsedName[]>();
+  for (const source of sources) {
+    const parsed = parseFileName(source.file);
+    const group = byVersion.get(parsed.version) ?? [];
+    group.push(parsed);
+    byVersion.set(parsed.version, group);
+  }
+  const contents = new Map(sources.map((source) => [source.file, source.content]));
+  const migrations: Migration[] = [];
+  for (const [version, group] of byVersion) {
+    const files = group.map((entry) => entry.file).sort();
+    const names = new Set(group.map((entry) => entry.name));
+    const seen = new Set<string>();
+    for (const entry of group) {
+      const slot = `${entry.dialect ?? 'base'}:${entry.down}`;
+      if (names.size > 1 || seen.has(slot)) {
+        throw new MigrationFileError(`version ${version} is used by more than one migration: ${files.join(', ')}; give each its own number`, {
+          code: 'DUPLICATE_VERSION',
+          files,
+        });
+      }
+      seen.add(slot);
+    }
+    const pick = (down: boolean) =>
+      group.find((entry) => entry.down === down && entry.dialect === dialect) ??
+      group.find((entry) => entry.down === down && entry.dialect === undefined);
+    const up = pick(false);
+    const hasAnyUp = group.some((entry) => !entry.down);
+    if (!hasAnyUp) {
+      throw new MigrationFileError(`down migration ${files.join(', ')} has no up migration for version ${version}; add it or delete the down file`, {
+        code: 'ORPHAN_DOWN',
+        files,
+      });
+    }
+    const baseUp = group.some((entry) => !entry.down && entry.dialect === undefined);
+    const bothVariants = group.some((entry) => !entry.down && entry.dialect === 'postgres') && group.some((entry) => !entry.down && entry.dialect === 'sqlite');
+    if (!baseUp && !bothVariants) {
+      const variant = group.find((entry) => !entry.down)!;
+      const other = variant.dialect === 'postgres' ? 'sqlite' : 'postgres';
+      const suffix = `.${variant.dialect}.sql`;
+      throw new MigrationFileError(
+        `${variant.file} is a dialect variant without a base: add ${variant.file.replace(suffix, '.sql')} or ` +
+          `${variant.file.replace(suffix, `.${other}.sql`)}, so that version ${version} exists on PostgreSQL and SQLite alike`,
+        { code: 'VARIANT_WITHOUT_BASE', files },
+      );
+    }
+    const down = pick(true);
+    migrations.push({
+      version,
+      name: up!.name,
+      up: toScript(up!.file, contents.get(up!.file)!, dialect),
+      down: down ? toScript(down.file, contents.get(down.file)!, dialect) : undefined,
+    });
+  }
+  return migrations.sort((a, b) => a.version - b.version);
+}
+
+/** Reads `dir` (non-recursive; dotfiles and non-`.sql` files are ignored) and parses it with `parseMigrations`. */
+export async function readMigrations(dir: string, dialect: Dialect): Promise<Migration[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new MigrationFileError(
+      code === 'ENOENT'
+        ? `migrations folder ${JSON.stringify(dir)} does not exist; create it or pass the right folder (--dir)`
+        : `cannot read migrations folder ${JSON.stringify(dir)}: ${(error as Error).message}`,
+      { code: code === 'ENOENT' ? 'MIGRATIONS_DIR_MISSING' : 'MIGRATIONS_DIR_UNREADABLE', cause: error },
+    );
+  }
+  const files = entries.filter((entry) => !entry.isDirectory() && !entry.name.startsWith('.') && entry.name.endsWith('.sql')).map((entry) => entry.name);
+  const sources = await Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, content: await readFile(join(dir, file)) };
+      } catch (error) {
+        throw new MigrationFileError(`cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}`, {
+          code: 'UNREADABLE_FILE',
+          files: [file],
+          cause: error,
+        });
+      }
+    }),
+  );
+  return parseMigrations(sources, dialect);
+}

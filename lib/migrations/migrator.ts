@@ -1,0 +1,274 @@
+import { performance } from 'node:perf_hooks';
+import { ScriptFailure, type Driver, type MigrationConnection } from '../driver/driver.js';
+import { ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
+import { identifier, sql, type Sql } from '../sql.js';
+import { readMigrations, type Migration, type MigrationScript } from './files.js';
+import { compare, planDowngrade, planStamp, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
+import { locate } from './statements.js';
+
+/** Where progress lines go; `console` fits, and so does most loggers' `info`/`warn`. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** What the migrator needs from its owner. */
+export interface MigratorOptions {
+  versionTable: string;
+  schema: string | undefined;
+  lockTimeoutMs: number;
+  allowOutOfOrder: boolean;
+  logger: Logger | undefined;
+}
+
+/** One migration run (or reverted) by this call. */
+export interface MigrationRun {
+  version: number;
+  name: string;
+  file: string;
+  durationMs: number;
+}
+
+/** The result of `sync()` (the seed's names). */
+export const SyncResult = {
+  /** Nothing was recorded: every migration was applied. */
+  CREATED: 'CREATED',
+  /** Pending migrations were applied. */
+  UPGRADED: 'UPGRADED',
+  /** Nothing to do. */
+  ALREADY_UP_TO_DATE: 'ALREADY_UP_TO_DATE',
+} as const;
+export type SyncResult = (typeof SyncResult)[keyof typeof SyncResult];
+
+/** A function that runs one query: a session's `query`, or a locked connection's. */
+type Reader = (query: Sql) => Promise<Array<Record<string, unknown>>>;
+
+const NEEDS_NO_TRANSACTION = /cannot (run|be executed|VACUUM|change).*(inside|within|from within) a (transaction|pipeline)/i;
+
+/** Runs migrations: takes the lock, re-reads the state under it, applies each file atomically with its version row. */
+export class Migrator {
+  readonly #driver: Driver;
+  readonly #dir: string;
+  readonly #options: MigratorOptions;
+  readonly #table: Sql;
+
+  constructor(driver: Driver, migrationsDir: string, options: MigratorOptions) {
+    this.#driver = driver;
+    this.#dir = migrationsDir;
+    this.#options = options;
+    this.#table = options.schema === undefined ? identifier(options.versionTable) : identifier(options.schema, options.versionTable);
+  }
+
+  /** The migration files, validated; throws `MigrationFileError` before anything runs. */
+  migrations(): Promise<Migration[]> {
+    return readMigrations(this.#dir, this.#driver.dialect);
+  }
+
+  /** The version table's rows, or `null` when the table does not exist. */
+  async readApplied(read: Reader): Promise<AppliedMigration[] | null> {
+    const [existence] = await read(this.#driver.tableExistsQuery(this.#options.versionTable));
+    if (!existence?.present) return null;
+    return this.#selectApplied(read);
+  }
+
+  async #selectApplied(read: Reader): Promise<AppliedMigration[]> {
+    let rows;
+    try {
+      rows = await read(sql`SELECT version, name, checksum, applied_at, duration_ms FROM ${this.#table} ORDER BY version`);
+    } catch (error) {
+      const mapped = fromDriverError(error, this.#driver.errorContext);
+      if (mapped instanceof QueryError && !(mapped instanceof UndefinedTableError)) {
+        throw new MigrationStateError(
+          `version table ${this.#table.sql} exists but lacks the columns version, name, checksum, applied_at, duration_ms ` +
+            `(${mapped.message}); it may belong to another tool: choose another versionTable`,
+          { code: 'VERSION_TABLE_SHAPE', cause: error },
+        );
+      }
+      throw mapped;
+    }
+    return rows.map((row) => ({
+      version: Number(row.version),
+      name: String(row.name),
+      checksum: String(row.checksum),
+      appliedAt: row.applied_at instanceof Date ? row.applied_at : new Date(String(row.applied_at)),
+      durationMs: Number(row.duration_ms),
+    }));
+  }
+
+  /** Files and version table compared, for status, listing and verify. */
+  async compare(read: Reader): Promise<{ comparison: Comparison; recorded: boolean }> {
+    const migrations = await this.migrations();
+    const applied = await this.readApplied(read);
+    return { comparison: compare(migrations, applied ?? []), recorded: applied !== null && applied.length > 0 };
+  }
+
+  /** Applies what is pending; `CREATED` when nothing was recorded before. One read, no lock, when up to date. */
+  async sync(read: Reader): Promise<{ result: SyncResult; applied: MigrationRun[] }> {
+    const migrations = await this.migrations();
+    const known = await this.#selectApplied(read).catch((error: unknown) => {
+      if (fromDriverError(error) instanceof UndefinedTableError) return null;
+      throw error;
+    });
+    if (known !== null && known.length > 0) {
+      const { pending, problems } = compare(migrations, known);
+      if (pending.length === 0 && problems.length === 0) return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
+    }
+    return this.#locked(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      const plan = planUpgrade(compare(migrations, applied), migrations, { allowOutOfOrder: this.#options.allowOutOfOrder });
+      const runs = await this.#applyAll(connection, plan);
+      const result = applied.length === 0 ? SyncResult.CREATED : runs.length > 0 ? SyncResult.UPGRADED : SyncResult.ALREADY_UP_TO_DATE;
+      return { result, applied: runs };
+    });
+  }
+
+  /** Applies pending migrations up to `target`. */
+  async upgrade(target: Target | string = 'head'): Promise<MigrationRun[]> {
+    const migrations = await this.migrations();
+    return this.#locked(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      const plan = planUpgrade(compare(migrations, applied), migrations, { target, allowOutOfOrder: this.#options.allowOutOfOrder });
+      return this.#applyAll(connection, plan);
+    });
+  }
+
+  /** Applies every migration to a database with nothing recorded; refuses one that has versions. */
+  async create(): Promise<MigrationRun[]> {
+    const migrations = await this.migrations();
+    return this.#locked(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      if (applied.length > 0) {
+        throw new MigrationStateError(
+          `the database already has ${applied.length} version(s) recorded (latest ${applied.at(-1)!.version}); use sync() or upgrade()`,
+          { code: 'ALREADY_CREATED', versions: applied.map((row) => row.version) },
+        );
+      }
+      return this.#applyAll(connection, planUpgrade(compare(migrations, applied), migrations));
+    });
+  }
+
+  /** Reverts applied migrations above `target`, newest first, each with its down file. */
+  async downgrade(target: Target | string): Promise<MigrationRun[]> {
+    const migrations = await this.migrations();
+    return this.#locked(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      const plan = planDowngrade(compare(migrations, applied), migrations, target);
+      const runs: MigrationRun[] = [];
+      for (const migration of plan) {
+        const forget = sql`DELETE FROM ${this.#table} WHERE version = ${migration.version}`;
+        runs.push(await this.#apply(connection, migration, migration.down!, () => forget, 'reverted'));
+      }
+      return runs;
+    });
+  }
+
+  /** Records every file up to `target` as applied without running it. */
+  async stamp(target: Target | string): Promise<number[]> {
+    const migrations = await this.migrations();
+    return this.#locked(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      const plan = planStamp(compare(migrations, applied), migrations, target);
+      if (plan.length === 0) return [];
+      await connection.applyAtomically({ text: '', statements: [] }, async () => {
+        for (const migration of plan) await connection.query(this.#versionRow(migration, 0));
+      });
+      for (const migration of plan) this.#options.logger?.info(`stamped ${migration.up.file} (not run)`);
+      return plan.map((migration) => migration.version);
+    });
+  }
+
+  /** Drops every object of the managed schema, the version table included. */
+  drop(): Promise<void> {
+    return this.#locked((connection) => connection.dropEverything());
+  }
+
+  async #locked<T>(fn: (connection: MigrationConnection) => Promise<T>): Promise<T> {
+    const connection = await this.#driver.acquireMigrationLock(this.#options.versionTable, this.#options.lockTimeoutMs);
+    let result: T;
+    try {
+      result = await fn(connection);
+    } catch (error) {
+      await connection.unlock().catch(() => undefined);
+      throw error instanceof SqlHelpersError ? error : fromDriverError(error, this.#driver.errorContext);
+    }
+    await connection.unlock();
+    return result;
+  }
+
+  // Created under the lock: two processes racing on CREATE TABLE IF NOT EXISTS can both fail on PostgreSQL.
+  async #ensureTable(connection: MigrationConnection): Promise<AppliedMigration[]> {
+    await connection.query(
+      sql`CREATE TABLE IF NOT EXISTS ${this.#table} (
+        version BIGINT PRIMARY KEY,
+        name TEXT NOT NULL,
+        checksum TEXT NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL,
+        duration_ms INTEGER NOT NULL
+      )`,
+    );
+    return this.#selectApplied(async (query) => (await connection.query(query)).rows);
+  }
+
+  #versionRow(migration: Migration, durationMs: number): Sql {
+    return sql`INSERT INTO ${this.#table} (version, name, checksum, applied_at, duration_ms)
+      VALUES (${migration.version}, ${migration.name}, ${migration.up.checksum}, ${new Date()}, ${durationMs})`;
+  }
+
+  async #applyAll(connection: MigrationConnection, plan: Migration[]): Promise<MigrationRun[]> {
+    const runs: MigrationRun[] = [];
+    for (const migration of plan) {
+      runs.push(await this.#apply(connection, migration, migration.up, (ms) => this.#versionRow(migration, ms), 'applied'));
+    }
+    return runs;
+  }
+
+  async #apply(
+    connection: MigrationConnection,
+    migration: Migration,
+    script: MigrationScript,
+    recordQuery: (durationMs: number) => Sql,
+    verb: 'applied' | 'reverted',
+  ): Promise<MigrationRun> {
+    const started = performance.now();
+    let durationMs = 0;
+    const record = async () => {
+      durationMs = Math.round(performance.now() - started);
+      await connection.query(recordQuery(durationMs));
+    };
+    try {
+      if (script.transactional) await connection.applyAtomically(script, record);
+      else await connection.applyOutsideTransaction(script, record);
+    } catch (error) {
+      throw this.#migrationError(migration, script, error);
+    }
+    this.#options.logger?.info(`${verb} ${script.file} in ${durationMs} ms`);
+    return { version: migration.version, name: migration.name, file: script.file, durationMs };
+  }
+
+  #migrationError(migration: Migration, script: MigrationScript, error: unknown): SqlHelpersError {
+    const failure = error instanceof ScriptFailure ? error : undefined;
+    const mapped = fromDriverError(failure ? failure.error : error, this.#driver.errorContext);
+    // A lost connection or lock is not the file's fault: report it as what it is.
+    if (mapped instanceof ConnectionError || mapped instanceof LockTimeoutError) return mapped;
+    const where = failure?.offset === undefined ? undefined : locate(script.text, failure.offset);
+    const position = where ? `:${where.line}:${where.column}` : '';
+    const hint =
+      script.transactional && (mapped.sqlState === '25001' || NEEDS_NO_TRANSACTION.test(mapped.message))
+        ? '; this statement cannot run in a transaction: add the line "-- sql-helpers:no-transaction" to the file'
+        : '';
+    const outcome = script.transactional
+      ? 'the migration was rolled back, nothing of it remains'
+      : 'statements before it in this no-transaction file stay applied; the version was not recorded';
+    return new MigrationError(`${script.file}${position}: ${mapped.message}${hint} (${outcome})`, {
+      file: script.file,
+      version: migration.version,
+      line: where?.line,
+      columnNumber: where?.column,
+      sqlState: mapped.sqlState,
+      constraint: mapped.constraint,
+      table: mapped.table,
+      column: mapped.column,
+      cause: failure ? failure.error : error,
+    });
+  }
+}

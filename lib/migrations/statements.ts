@@ -1,0 +1,169 @@
+import type { Dialect } from '../driver/driver.js';
+
+/** One statement of a migration file, with where it starts (1-based line and column). */
+export interface Statement {
+  text: string;
+  offset: number;
+  line: number;
+  column: number;
+  /** The first keyword, upper-cased (`CREATE`, `COMMIT`, …), or '' when it starts with a symbol. */
+  keyword: string;
+}
+
+/** 1-based line and column of a UTF-16 offset into `text`. */
+export function locate(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(Math.max(offset, 0), text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: [...text.slice(lineStart, end)].length + 1 };
+}
+
+/** PostgreSQL reports positions in characters; JavaScript strings index UTF-16 units. */
+export function offsetOfCharacter(text: string, characterIndex: number): number {
+  let offset = 0;
+  for (let seen = 0; seen < characterIndex && offset < text.length; seen++) {
+    offset += (text.codePointAt(offset) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return offset;
+}
+
+const isWordChar = (c: string) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+
+/**
+ * The statement-completion states of SQLite's own `sqlite3_complete()`: a `;` ends a statement except
+ * inside `CREATE [TEMP] TRIGGER … BEGIN … END;`, so trigger bodies stay whole.
+ */
+const enum TriggerState { Start, Normal, Explain, Create, Trigger, Semi, End }
+
+function nextTriggerState(state: TriggerState, word: string): TriggerState {
+  switch (state) {
+    case TriggerState.Start:
+      return word === 'EXPLAIN' ? TriggerState.Explain : word === 'CREATE' ? TriggerState.Create : TriggerState.Normal;
+    case TriggerState.Explain:
+      return word === 'CREATE' ? TriggerState.Create : TriggerState.Normal;
+    case TriggerState.Create:
+      if (word === 'TEMP' || word === 'TEMPORARY') return TriggerState.Create;
+      return word === 'TRIGGER' ? TriggerState.Trigger : TriggerState.Normal;
+    case TriggerState.Semi:
+      return word === 'END' ? TriggerState.End : TriggerState.Trigger;
+    case TriggerState.End:
+      return TriggerState.Trigger;
+    default:
+      return state;
+  }
+}
+
+/**
+ * Splits a script into statements the way the database would: quotes, comments, PostgreSQL dollar
+ * quotes and E'' strings, and SQLite trigger bodies do not end a statement. Comment-only pieces are dropped.
+ */
+export function splitStatements(text: string, dialect: Dialect): Statement[] {
+  const statements: Statement[] = [];
+  let contentStart = -1;
+  let keyword = '';
+  let trigger = TriggerState.Start;
+  const n = text.length;
+  let i = 0;
+
+  const finish = (end: number) => {
+    if (contentStart >= 0) {
+      const body = text.slice(contentStart, end).trimEnd();
+      statements.push({ text: body, offset: contentStart, ...locate(text, contentStart), keyword });
+    }
+    contentStart = -1;
+    keyword = '';
+    trigger = TriggerState.Start;
+  };
+  const markContent = (at: number) => {
+    if (contentStart < 0) contentStart = at;
+  };
+
+  while (i < n) {
+    const c = text[i]!;
+    const next = text[i + 1];
+    if (c === '-' && next === '-') {
+      const eol = text.indexOf('\n', i);
+      i = eol < 0 ? n : eol + 1;
+    } else if (c === '/' && next === '*') {
+      // PostgreSQL nests block comments; SQLite does not.
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (text[i] === '*' && text[i + 1] === '/') { depth--; i += 2; }
+        else if (dialect === 'postgres' && text[i] === '/' && text[i + 1] === '*') { depth++; i += 2; }
+        else i++;
+      }
+    } else if (c === "'" || c === '"' || (dialect === 'sqlite' && c === '`')) {
+      markContent(i);
+      const backslashEscapes = c === "'" && dialect === 'postgres' && i > 0 && /[eE]/.test(text[i - 1]!) && !isWordChar(text[i - 2] ?? ' ');
+      i++;
+      while (i < n) {
+        if (backslashEscapes && text[i] === '\\') { i += 2; continue; }
+        if (text[i] === c) {
+          if (text[i + 1] === c) { i += 2; continue; }
+          break;
+        }
+        i++;
+      }
+      i++;
+      if (trigger === TriggerState.Start) trigger = TriggerState.Normal;
+    } else if (dialect === 'sqlite' && c === '[') {
+      markContent(i);
+      const close = text.indexOf(']', i);
+      i = close < 0 ? n : close + 1;
+    } else if (dialect === 'postgres' && c === '$' && !isWordChar(text[i - 1] ?? ' ')) {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(text.slice(i, i + 64))?.[0];
+      markContent(i);
+      if (tag) {
+        const close = text.indexOf(tag, i + tag.length);
+        i = close < 0 ? n : close + tag.length;
+      } else {
+        i++;
+      }
+    } else if (c === ';') {
+      if (dialect === 'sqlite' && (trigger === TriggerState.Trigger || trigger === TriggerState.Semi || trigger === TriggerState.End)) {
+        if (trigger === TriggerState.End) {
+          finish(i);
+        } else {
+          trigger = TriggerState.Semi;
+        }
+        i++;
+      } else {
+        finish(i);
+        i++;
+      }
+    } else if (isWordChar(c)) {
+      markContent(i);
+      let j = i + 1;
+      while (j < n && isWordChar(text[j]!)) j++;
+      const word = text.slice(i, j).toUpperCase();
+      if (keyword === '') keyword = /^[A-Z]/.test(word) ? word : '';
+      trigger = nextTriggerState(trigger, word);
+      i = j;
+    } else {
+      if (!/\s/.test(c)) {
+        markContent(i);
+        if (trigger === TriggerState.Start) trigger = TriggerState.Normal;
+      }
+      i++;
+    }
+  }
+  finish(n);
+  return statements;
+}
+
+const NO_TRANSACTION_MARKER = /^[ \t]*--[ \t]*sql-helpers:[ \t]*no-transaction[ \t]*$/im;
+
+/** True when the file opts out of running in a transaction with `-- sql-helpers:no-transaction`. */
+export function hasNoTransactionMarker(text: string): boolean {
+  return NO_TRANSACTION_MARKER.test(text);
+}
+
+/** Keywords that would end or split the transaction the migrator wraps each file in. */
+export const TRANSACTION_CONTROL = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'ABORT', 'START']);

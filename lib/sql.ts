@@ -1,0 +1,29 @@
+import sql, { Sql, bulk, empty, join, raw } from 'sql-template-tag';
+import { InvalidIdentifierError } from './errors.js';
+
+export { sql, Sql, bulk, empty, join, raw };
+
+/** PostgreSQL silently truncates longer names, so both dialects refuse them. */
+export const MAX_IDENTIFIER_BYTES = 63;
+
+/** Quotes one name part, refusing names that cannot round-trip unchanged. */
+export function quoteIdentifierPart(part: string): string {
+  if (typeof part !== 'string' || part.length === 0) {
+    throw new InvalidIdentifierError(`an identifier must be a non-empty string, got ${JSON.stringify(part)}`);
+  }
+  if (part.includes('\0')) {
+    throw new InvalidIdentifierError(`identifier ${JSON.stringify(part)} contains a NUL character`);
+  }
+  if (Buffer.byteLength(part, 'utf8') > MAX_IDENTIFIER_BYTES) {
+    throw new InvalidIdentifierError(
+      `identifier ${JSON.stringify(part)} is longer than ${MAX_IDENTIFIER_BYTES} bytes; PostgreSQL would truncate it, so use a shorter name`,
+    );
+  }
+  return `"${part.replaceAll('"', '""')}"`;
+}
+
+/** A quoted, optionally qualified name: `identifier('app', 'users')` renders `"app"."users"`. */
+export function identifier(...parts: string[]): Sql {
+  if (parts.length === 0) throw new InvalidIdentifierError('identifier() needs at least one name part');
+  return raw(parts.map(quoteIdentifierPart).join('.'));
+}

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import type { Dialect } from '../lib/index.js';
+
+/** Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips. */
+export const dialects: Dialect[] = ['sqlite', 'postgres'];
+
+/** The PostgreSQL server the tests use (trust auth); each test gets its own schema or database in it. */
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const suffix = () => randomBytes(5).toString('hex');
+
+/** Runs one statement on the admin connection (CREATE/DROP DATABASE, DROP SCHEMA). */
+export async function admin(text: string, url = PG_URL): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A throwaway database: a SQLite file in a temp folder, or a PostgreSQL schema; `cleanup` removes it. */
+export interface TestDatabase {
+  dialect: Dialect;
+  uri: string;
+  /** `{ schema }` on PostgreSQL, `{}` on SQLite: pass it to the manager. */
+  options: { schema?: string };
+  /** For the CLI: `--schema NAME` on PostgreSQL. */
+  cliArgs: string[];
+  cleanup(): Promise<void>;
+}
+
+/** A fresh, empty database of `dialect`, isolated from every other test. */
+export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'sql-helpers-'));
+    return { dialect, uri: `sqlite://${join(dir, 'test.db')}`, options: {}, cliArgs: [], cleanup: () => rm(dir, { recursive: true, force: true }) };
+  }
+  const schema = `t_${suffix()}`;
+  return {
+    dialect,
+    uri: PG_URL,
+    options: { schema },
+    cliArgs: ['--schema', schema],
+    cleanup: async () => {
+      await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    },
+  };
+}
+
+/** A fresh PostgreSQL database (for tests that need a whole database, like concurrency or drop). */
+export async function freshPgDatabase(): Promise<{ uri: string; name: string; cleanup(): Promise<void> }> {
+  const name = `sql_helpers_test_${suffix()}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return { uri: url.toString(), name, cleanup: async () => void (await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)) };
+}
+
+/** A temp folder holding `files` (name → content); returns its path. */
+export async function migrationsDir(files: Record<string, string | Uint8Array>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sql-helpers-migrations-'));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  return dir;
+}
+
+/** Three portable migrations (users, groups, memberships) used by most suites. */
+export const BASIC_MIGRATIONS: Record<string, string> = {
+  '001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);\n',
+  '001_users.down.sql': 'DROP TABLE users;\n',
+  '002_groups.sql': 'CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n',
+  '002_groups.down.sql': 'DROP TABLE groups;\n',
+  '003_memberships.sql':
+    'CREATE TABLE memberships (\n  user_id INTEGER NOT NULL REFERENCES users (id),\n  group_id INTEGER NOT NULL REFERENCES groups (id),\n  PRIMARY KEY (user_id, group_id)\n);\n',
+  '003_memberships.down.sql': 'DROP TABLE memberships;\n',
+};
