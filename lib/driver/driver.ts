@@ -63,8 +63,11 @@ export interface Driver {
   readonly beginStatement: string;
   /** Checks out a connection (on SQLite, waits for the single connection to be free). */
   acquire(): Promise<Connection>;
-  /** Checks out a connection holding the migration lock named `lockName`, waiting at most `timeoutMs`. */
-  acquireMigrationLock(lockName: string, timeoutMs: number): Promise<MigrationConnection>;
+  /**
+   * Checks out a connection holding the migration lock named `lockName`, waiting at most `timeoutMs`.
+   * `lock: false` exists only so the concurrency tests can show what goes wrong without it.
+   */
+  acquireMigrationLock(lockName: string, timeoutMs: number, lock?: boolean): Promise<MigrationConnection>;
   /** A query returning one row `{ present }`: whether `table` exists in the managed schema. */
   tableExistsQuery(table: string): Sql;
   /** Releases every connection. */

@@ -162,11 +162,11 @@ export class PostgresDriver implements Driver {
     }
   }
 
-  async acquireMigrationLock(lockName: string, timeoutMs: number): Promise<MigrationConnection> {
+  async acquireMigrationLock(lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
     const lockKey = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)`;
     const lockClient = await this.#connect();
     try {
-      await this.#pollLock(lockClient, lockKey, lockName, timeoutMs);
+      if (lock) await this.#pollLock(lockClient, lockKey, lockName, timeoutMs);
     } catch (error) {
       lockClient.release();
       throw error;

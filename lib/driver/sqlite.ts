@@ -121,7 +121,7 @@ export class SqliteDriver implements Driver {
     return { rows: [], rowCount: statement.run(...values).changes };
   }
 
-  async acquireMigrationLock(_lockName: string, timeoutMs: number): Promise<MigrationConnection> {
+  async acquireMigrationLock(_lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
     await this.#take();
     const db = this.engine;
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
@@ -130,7 +130,7 @@ export class SqliteDriver implements Driver {
       // so table rebuilds (create new, copy, drop old, rename) work the way SQLite documents them.
       db.pragma('foreign_keys = OFF');
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeoutMs))}`);
-      db.exec('BEGIN IMMEDIATE');
+      if (lock) db.exec('BEGIN IMMEDIATE');
     } catch (error) {
       this.#restore(busyTimeout);
       this.#give();

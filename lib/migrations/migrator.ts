@@ -43,6 +43,9 @@ export type SyncResult = (typeof SyncResult)[keyof typeof SyncResult];
 /** A function that runs one query: a session's `query`, or a locked connection's. */
 type Reader = (query: Sql) => Promise<Array<Record<string, unknown>>>;
 
+// The negative control of the concurrency tests: migrate without the lock, to show the tests catch it. Never set it.
+const UNSAFE_NO_LOCK = process.env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK === '1';
+
 const NEEDS_NO_TRANSACTION = /cannot (run|be executed|VACUUM|change).*(inside|within|from within) a (transaction|pipeline)/i;
 
 /** Runs migrations: takes the lock, re-reads the state under it, applies each file atomically with its version row. */
@@ -183,7 +186,7 @@ export class Migrator {
   }
 
   async #locked<T>(fn: (connection: MigrationConnection) => Promise<T>): Promise<T> {
-    const connection = await this.#driver.acquireMigrationLock(this.#options.versionTable, this.#options.lockTimeoutMs);
+    const connection = await this.#driver.acquireMigrationLock(this.#options.versionTable, this.#options.lockTimeoutMs, !UNSAFE_NO_LOCK);
     let result: T;
     try {
       result = await fn(connection);
