@@ -147,9 +147,13 @@ export class PostgresDriver implements Driver {
     // listener the 'error' event would crash the process instead.
     this.engine.on('error', () => undefined);
     if (options.schema !== undefined) {
-      const setPath = `SET search_path TO ${quoteIdentifierPart(options.schema)}, public`;
+      const schema = quoteIdentifierPart(options.schema);
+      // Queued before the caller's first query on each new connection. The schema is created here, not only
+      // when migrating, so that no statement lands in public because the schema did not exist yet; a failure
+      // (a concurrent creator, no CREATE privilege) leaves it to the migrator, which reports it.
       this.engine.on('connect', (client) => {
-        client.query(setPath).catch(() => undefined);
+        client.query(`SET search_path TO ${schema}, public`).catch(() => undefined);
+        client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(() => undefined);
       });
     }
   }
