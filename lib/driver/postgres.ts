@@ -137,33 +137,38 @@ export class PostgresDriver implements Driver {
   readonly engine: Pool;
   readonly errorContext;
   readonly #schema: string | undefined;
+  #schemaEnsured = false;
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
     const pg = require('pg') as typeof import('pg');
-    this.engine = new pg.Pool({ ...options.engineArgs, connectionString: target.connectionString });
+    const config: PoolConfig = { ...options.engineArgs, connectionString: target.connectionString };
+    if (options.schema !== undefined) {
+      // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
+      const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\ ]/g, '\\$&')},public`;
+      config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
+    }
+    this.engine = new pg.Pool(config);
     this.errorContext = { target: target.redacted, secret: target.password };
     this.#schema = options.schema;
     // An idle client that loses its server (restart, pg_terminate_backend) is dropped by the pool; without a
     // listener the 'error' event would crash the process instead.
     this.engine.on('error', () => undefined);
-    if (options.schema !== undefined) {
-      const schema = quoteIdentifierPart(options.schema);
-      // Queued before the caller's first query on each new connection. The schema is created here, not only
-      // when migrating, so that no statement lands in public because the schema did not exist yet; a failure
-      // (a concurrent creator, no CREATE privilege) leaves it to the migrator, which reports it.
-      this.engine.on('connect', (client) => {
-        client.query(`SET search_path TO ${schema}, public`).catch(() => undefined);
-        client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(() => undefined);
-      });
-    }
   }
 
   async acquire(): Promise<Connection> {
+    let client: PoolClient;
     try {
-      return new PostgresConnection(await this.engine.connect());
+      client = await this.engine.connect();
     } catch (error) {
       throw fromDriverError(error, this.errorContext);
     }
+    if (this.#schema !== undefined && !this.#schemaEnsured) {
+      // Created before the first statement, so that nothing lands in public because the schema did not exist
+      // yet. A failure (a concurrent creator, no CREATE privilege) is left to the migrator, which reports it.
+      this.#schemaEnsured = true;
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`).catch(() => undefined);
+    }
+    return new PostgresConnection(client);
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
