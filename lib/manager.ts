@@ -2,7 +2,7 @@ import type { Driver, QueryResult } from './driver/driver.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
 import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
-import type { MigrationListing, Problem, Target } from './migrations/plan.js';
+import type { Comparison, MigrationListing, Problem, Target } from './migrations/plan.js';
 import { ConnectionSession, Session, transactionOn, withConnection, type Transaction } from './session.js';
 
 /** What `getStatus()` reports (the seed's names, plus `AHEAD`). */
@@ -17,6 +17,13 @@ export const DatabaseStatus = {
   AHEAD: 'AHEAD',
 } as const;
 export type DatabaseStatus = (typeof DatabaseStatus)[keyof typeof DatabaseStatus];
+
+/** The status a comparison of files and version table amounts to. */
+export function statusOf(comparison: Comparison, recorded: boolean): DatabaseStatus {
+  if (!recorded) return DatabaseStatus.NO_INFO;
+  if (comparison.problems.some((problem) => problem.code === 'DATABASE_AHEAD')) return DatabaseStatus.AHEAD;
+  return comparison.pending.length > 0 ? DatabaseStatus.UPGRADE_AVAILABLE : DatabaseStatus.UP_TO_DATE;
+}
 
 /** Options of `new DatabaseManager(uri, migrationsDir, options)`. */
 export interface DatabaseManagerOptions {
@@ -117,9 +124,7 @@ export class DatabaseManager extends Session {
   /** `NO_INFO`, `UP_TO_DATE`, `UPGRADE_AVAILABLE` or `AHEAD`; throws `ConnectionError` when unreachable. */
   async getStatus(): Promise<DatabaseStatus> {
     const { comparison, recorded } = await this.migrator.compare(this.#reader());
-    if (!recorded) return DatabaseStatus.NO_INFO;
-    if (comparison.problems.some((problem) => problem.code === 'DATABASE_AHEAD')) return DatabaseStatus.AHEAD;
-    return comparison.pending.length > 0 ? DatabaseStatus.UPGRADE_AVAILABLE : DatabaseStatus.UP_TO_DATE;
+    return statusOf(comparison, recorded);
   }
 
   /** `CREATED` (nothing was recorded), `UPGRADED` (pending applied) or `ALREADY_UP_TO_DATE`. Safe to call from many processes at once. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SqlHelpersError } from './errors.js';
-import { DatabaseManager, DatabaseStatus } from './manager.js';
+import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
 import { redactUri } from './uri.js';
@@ -227,8 +227,9 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
         return ExitCode.OK;
       }
       case 'status': {
-        const [status, listing, latest] = await Promise.all([db.getStatus(), db.listMigrations(), db.getLatestRevision()]);
-        const current = listing.filter((entry) => entry.state !== 'pending').at(-1)?.version ?? null;
+        const { comparison, recorded } = await db.migrator.compare((query) => db.query(query));
+        const { listing, current, latest } = comparison;
+        const status = statusOf(comparison, recorded);
         if (json) emit({ ...base, status, current, latest, migrations: listing });
         else io.out(`${listingTable(listing)}\nstatus: ${status} (current ${current ?? 'none'}, latest ${latest ?? 'none'})`);
         return values.check && status !== DatabaseStatus.UP_TO_DATE ? ExitCode.NOT_UP_TO_DATE : ExitCode.OK;

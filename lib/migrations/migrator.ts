@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ScriptFailure, type Driver, type MigrationConnection } from '../driver/driver.js';
 import { ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
-import { identifier, sql, type Sql } from '../sql.js';
+import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
 import { compare, planDowngrade, planStamp, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
 import { locate } from './statements.js';
@@ -212,15 +212,24 @@ export class Migrator {
     return this.#selectApplied(async (query) => (await connection.query(query)).rows);
   }
 
+  // A no-transaction file on SQLite runs outside the lock, so a racing process may record it first: tolerate that.
   #versionRow(migration: Migration, durationMs: number): Sql {
+    const conflict = migration.up.transactional ? empty : sql` ON CONFLICT (version) DO NOTHING`;
     return sql`INSERT INTO ${this.#table} (version, name, checksum, applied_at, duration_ms)
-      VALUES (${migration.version}, ${migration.name}, ${migration.up.checksum}, ${new Date()}, ${durationMs})`;
+      VALUES (${migration.version}, ${migration.name}, ${migration.up.checksum}, ${new Date()}, ${durationMs})${conflict}`;
   }
 
   async #applyAll(connection: MigrationConnection, plan: Migration[]): Promise<MigrationRun[]> {
     const runs: MigrationRun[] = [];
+    let recorded = new Set<number>();
     for (const migration of plan) {
+      if (recorded.has(migration.version)) continue;
       runs.push(await this.#apply(connection, migration, migration.up, (ms) => this.#versionRow(migration, ms), 'applied'));
+      if (!migration.up.transactional) {
+        // The lock may have been let go while the file ran (SQLite): re-read what others applied meanwhile.
+        const applied = await this.#selectApplied(async (query) => (await connection.query(query)).rows);
+        recorded = new Set(applied.map((row) => row.version));
+      }
     }
     return runs;
   }
