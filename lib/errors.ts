@@ -100,6 +100,20 @@ export class UndefinedTableError extends QueryError {
   }
 }
 
+/** A statement named a column that the table does not have. */
+export class UndefinedColumnError extends QueryError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, { ...details, code: 'UNDEFINED_COLUMN' });
+  }
+}
+
+/** `ON CONFLICT (columns)` named columns that no unique constraint or index covers exactly. */
+export class MissingUniqueConstraintError extends QueryError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, { ...details, code: 'NO_UNIQUE_CONSTRAINT' });
+  }
+}
+
 /** A lock (the migration lock, or a busy SQLite file) was not granted within its timeout. */
 export class LockTimeoutError extends SqlHelpersError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -182,6 +196,8 @@ const bySqlState: Record<string, ErrorClass> = {
   '40001': SerializationFailureError,
   '40P01': SerializationFailureError,
   '42P01': UndefinedTableError,
+  '42703': UndefinedColumnError,
+  '42P10': MissingUniqueConstraintError,
   '55P03': LockTimeoutError,
   '3D000': ConnectionError,
   '57P01': ConnectionError,
@@ -207,7 +223,12 @@ function classify(code: string | undefined, message: string): ErrorClass {
     if (known) return known;
     // Class 08 is "connection exception", class 28 "invalid authorization".
     if (/^(08|28)/.test(code) || networkCodes.has(code)) return ConnectionError;
-    if (code === 'SQLITE_ERROR' && /^no such table/.test(message)) return UndefinedTableError;
+    if (code === 'SQLITE_ERROR') {
+      // SQLite reports these under the generic SQLITE_ERROR; its message is the only distinction.
+      if (/^no such table/.test(message)) return UndefinedTableError;
+      if (/^no such column|has no column named/.test(message)) return UndefinedColumnError;
+      if (/ON CONFLICT clause does not match/.test(message)) return MissingUniqueConstraintError;
+    }
   }
   if (lostConnection.test(message)) return ConnectionError;
   return QueryError;

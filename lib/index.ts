@@ -17,6 +17,8 @@ export {
   CheckViolationError,
   SerializationFailureError,
   UndefinedTableError,
+  UndefinedColumnError,
+  MissingUniqueConstraintError,
   LockTimeoutError,
   NoResultFound,
   MultipleResultsFound,
@@ -24,3 +26,14 @@ export {
   MigrationStateError,
   MigrationError,
 } from './errors.js';
+export {
+  table,
+  getByPk,
+  getOne,
+  getOrCreate,
+  updateOrCreate,
+  existsInDb,
+  type Model,
+  type Attrs,
+  type Defaults,
+} from './helpers.js';

@@ -55,7 +55,6 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60 * 1000;
  * (`sync`, `upgrade`, `downgrade`, `stamp`, `drop`, status).
  */
 export class DatabaseManager extends Session {
-  readonly dialect;
   /** The folder holding the numbered `.sql` files. */
   readonly migrationsDir: string;
   /** The lower-level migrator, whose methods also report what they ran. */
@@ -64,9 +63,9 @@ export class DatabaseManager extends Session {
   #closed = false;
 
   constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
-    super();
-    this.#driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema });
-    this.dialect = this.#driver.dialect;
+    const driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema });
+    super(driver);
+    this.#driver = driver;
     this.migrationsDir = migrationsDir;
     this.migrator = new Migrator(this.#driver, migrationsDir, {
       versionTable: options.versionTable ?? DEFAULT_VERSION_TABLE,

@@ -15,7 +15,18 @@ function assertSql(query: unknown): asserts query is Sql {
 /** Runs SQL: the `DatabaseManager` itself (a pooled connection per call) or a transaction. */
 export abstract class Session {
   /** `'postgres'` or `'sqlite'`. */
-  abstract readonly dialect: Dialect;
+  readonly dialect: Dialect;
+  readonly #driver: Driver;
+
+  constructor(driver: Driver) {
+    this.dialect = driver.dialect;
+    this.#driver = driver;
+  }
+
+  /** @internal The driver behind a session, for modules that ask it for per-dialect SQL. */
+  static driverOf(session: Session): Driver {
+    return session.#driver;
+  }
 
   /** Runs one statement and returns its rows and affected-row count. */
   protected abstract run<R>(query: Sql): Promise<QueryResult<R>>;
@@ -81,15 +92,13 @@ async function runInTransaction<T>(
 
 /** A session bound to one connection inside a transaction (or savepoint); valid until that transaction ends. */
 export class Transaction extends Session {
-  readonly dialect: Dialect;
   readonly #driver: Driver;
   readonly #connection: Connection;
   readonly #depth: number;
   #finished = false;
 
   constructor(driver: Driver, connection: Connection, depth: number) {
-    super();
-    this.dialect = driver.dialect;
+    super(driver);
     this.#driver = driver;
     this.#connection = connection;
     this.#depth = depth;
@@ -125,13 +134,11 @@ export class Transaction extends Session {
 
 /** A session bound to one connection outside any transaction (what `configuredConnection` hands out). */
 export class ConnectionSession extends Session {
-  readonly dialect: Dialect;
   readonly #driver: Driver;
   readonly #connection: Connection;
 
   constructor(driver: Driver, connection: Connection) {
-    super();
-    this.dialect = driver.dialect;
+    super(driver);
     this.#driver = driver;
     this.#connection = connection;
   }

@@ -68,8 +68,16 @@ export interface Driver {
    * `lock: false` exists only so the concurrency tests can show what goes wrong without it.
    */
   acquireMigrationLock(lockName: string, timeoutMs: number, lock?: boolean): Promise<MigrationConnection>;
-  /** A query returning one row `{ present }`: whether `table` exists in the managed schema. */
-  tableExistsQuery(table: string): Sql;
+  /**
+   * A query returning one row `{ present }`: whether the table or view `name` (quoted parts, optionally
+   * schema-qualified) exists, and when `column` is given, whether it has that column.
+   */
+  relationExistsQuery(name: string[], column?: string): Sql;
+  /**
+   * An expression for `RETURNING` after `INSERT … ON CONFLICT DO UPDATE`: true for a row the statement
+   * inserted, false for one it updated; `undefined` where the database cannot tell in one statement.
+   */
+  readonly insertedFlag: Sql | undefined;
   /** Releases every connection. */
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { LockTimeoutError, fromDriverError } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
-import { identifier, quoteIdentifierPart, sql, type Sql } from '../sql.js';
+import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import type { PostgresTarget } from '../uri.js';
 import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
 
@@ -221,10 +221,15 @@ export class PostgresDriver implements Driver {
     }
   }
 
-  tableExistsQuery(table: string): Sql {
-    const qualified = this.#schema === undefined ? identifier(table) : identifier(this.#schema, table);
-    return sql`SELECT to_regclass(${qualified.sql}) IS NOT NULL AS present`;
+  relationExistsQuery(name: string[], column?: string): Sql {
+    const relation = identifier(...name).sql;
+    if (column === undefined) return sql`SELECT to_regclass(${relation}) IS NOT NULL AS present`;
+    return sql`SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(${relation})
+      AND attname = ${column} AND attnum > 0 AND NOT attisdropped) AS present`;
   }
+
+  // xmax is 0 on a row version that no transaction has locked or replaced: a row this INSERT just created.
+  readonly insertedFlag = raw('(xmax = 0)');
 
   async close(): Promise<void> {
     await this.engine.end();

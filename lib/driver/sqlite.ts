@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
-import { sql, type Sql } from '../sql.js';
+import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
 import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
 
@@ -155,9 +155,17 @@ export class SqliteDriver implements Driver {
     this.engine.pragma(`busy_timeout = ${busyTimeout}`);
   }
 
-  tableExistsQuery(table: string): Sql {
-    return sql`SELECT count(*) > 0 AS present FROM sqlite_master WHERE type = 'table' AND name = ${table}`;
+  relationExistsQuery(name: string[], column?: string): Sql {
+    const table = name.at(-1)!;
+    const schema = name.length > 1 ? name[0]! : 'main';
+    if (column === undefined) {
+      return sql`SELECT count(*) > 0 AS present FROM ${identifier(schema)}.sqlite_master WHERE type IN ('table', 'view') AND name = ${table}`;
+    }
+    return sql`SELECT count(*) > 0 AS present FROM pragma_table_info(${table}, ${schema}) WHERE name = ${column}`;
   }
+
+  // SQLite's upsert cannot say whether it inserted; the helpers fall back to a select-first loop.
+  readonly insertedFlag = undefined;
 
   async close(): Promise<void> {
     if (this.engine.open) this.engine.close();

@@ -53,13 +53,15 @@ export class Migrator {
   readonly #driver: Driver;
   readonly #dir: string;
   readonly #options: MigratorOptions;
+  readonly #tableName: string[];
   readonly #table: Sql;
 
   constructor(driver: Driver, migrationsDir: string, options: MigratorOptions) {
     this.#driver = driver;
     this.#dir = migrationsDir;
     this.#options = options;
-    this.#table = options.schema === undefined ? identifier(options.versionTable) : identifier(options.schema, options.versionTable);
+    this.#tableName = options.schema === undefined ? [options.versionTable] : [options.schema, options.versionTable];
+    this.#table = identifier(...this.#tableName);
   }
 
   /** The migration files, validated; throws `MigrationFileError` before anything runs. */
@@ -69,7 +71,7 @@ export class Migrator {
 
   /** The version table's rows, or `null` when the table does not exist. */
   async readApplied(read: Reader): Promise<AppliedMigration[] | null> {
-    const [existence] = await read(this.#driver.tableExistsQuery(this.#options.versionTable));
+    const [existence] = await read(this.#driver.relationExistsQuery(this.#tableName));
     if (!existence?.present) return null;
     return this.#selectApplied(read);
   }

@@ -1,0 +1,264 @@
+import {
+  ConfigurationError,
+  MissingUniqueConstraintError,
+  MultipleResultsFound,
+  NoResultFound,
+  SqlHelpersError,
+  UndefinedColumnError,
+} from './errors.js';
+import { Session } from './session.js';
+import { empty, identifier, join, raw, sql, type Sql } from './sql.js';
+
+/** A table description: the seed's `model`. `Row` types the helpers' results. */
+export interface Model<Row extends object = Record<string, unknown>> {
+  /** The table name, without schema. */
+  readonly name: string;
+  /** The schema, when the name was qualified. */
+  readonly schema: string | undefined;
+  /** The primary-key columns, in order. */
+  readonly primaryKey: readonly (keyof Row & string)[];
+  /** The quoted, possibly qualified name, ready to interpolate into `sql`. */
+  readonly ref: Sql;
+}
+
+/** What the internals need of a model, whatever its row type. */
+type TableInfo = Pick<Model, 'name' | 'schema' | 'ref'> & { readonly primaryKey: readonly string[] };
+
+/** Column values to match or write; `null` matches `IS NULL`. */
+export type Attrs<Row> = { [K in keyof Row]?: Row[K] | null };
+
+/** Values used only when a row is created; a function is called only then. */
+export type Defaults<Row> = Attrs<Row> | (() => Attrs<Row>);
+
+/**
+ * Describes a table: `table<User>('users', { primaryKey: 'id' })`. A qualified name (`'app.users'`) or
+ * `schema` option names the schema; composite keys are a list of columns.
+ */
+export function table<Row extends object = Record<string, unknown>>(
+  name: string,
+  options: { primaryKey: (keyof Row & string) | readonly (keyof Row & string)[]; schema?: string },
+): Model<Row> {
+  const parts = options.schema !== undefined ? [options.schema, name] : name.split('.');
+  if (parts.length > 2) throw new ConfigurationError(`table name ${JSON.stringify(name)} has more than one dot; use table(name, { schema })`, { code: 'INVALID_TABLE' });
+  const primaryKey = (typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]) as (keyof Row & string)[];
+  if (primaryKey.length === 0) throw new ConfigurationError(`table ${JSON.stringify(name)} needs at least one primary-key column`, { code: 'INVALID_TABLE' });
+  primaryKey.forEach((column) => identifier(column));
+  const ref = identifier(...parts);
+  return Object.freeze({ name: parts.at(-1)!, schema: parts.length === 2 ? parts[0] : undefined, primaryKey: Object.freeze(primaryKey), ref });
+}
+
+const describeTable = (model: TableInfo) => (model.schema ? `${model.schema}.${model.name}` : model.name);
+
+function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string, unknown]> {
+  if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) {
+    throw new ConfigurationError(`${what} for ${describeTable(model)} must be an object of column → value`, { code: 'INVALID_ATTRS' });
+  }
+  const entries = Object.entries(attrs).filter(([, value]) => value !== undefined);
+  for (const [column] of entries) identifier(column);
+  return entries;
+}
+
+function whereOf(entries: Array<[string, unknown]>): Sql {
+  return join(
+    entries.map(([column, value]) => (value === null ? sql`${identifier(column)} IS NULL` : sql`${identifier(column)} = ${value}`)),
+    ' AND ',
+  );
+}
+
+function matchEntries(model: TableInfo, attrs: object, helper: string): Array<[string, unknown]> {
+  const entries = entriesOf(attrs, 'attrs', model);
+  if (entries.length === 0) {
+    throw new ConfigurationError(`${helper} on ${describeTable(model)} needs at least one column in attrs`, { code: 'EMPTY_ATTRS' });
+  }
+  return entries;
+}
+
+// Adds which helper and table to the database's "column does not exist" or "no unique constraint" message.
+function explained(error: unknown, helper: string, model: TableInfo, columns: string[]): unknown {
+  if (error instanceof UndefinedColumnError) {
+    return new UndefinedColumnError(`${helper} on ${describeTable(model)}: ${error.message}; check the column names in attrs and defaults`, {
+      cause: error,
+      sqlState: error.sqlState,
+    });
+  }
+  if (error instanceof MissingUniqueConstraintError) {
+    return new MissingUniqueConstraintError(
+      `${helper} on ${describeTable(model)} needs a unique constraint or index on exactly (${columns.join(', ')}) to be atomic; ` +
+        `add one (CREATE UNIQUE INDEX ON ${describeTable(model)} (${columns.join(', ')})) or match on the columns of an existing one`,
+      { cause: error, sqlState: error.sqlState },
+    );
+  }
+  return error;
+}
+
+async function guarded<T>(helper: string, model: TableInfo, columns: string[], run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw explained(error, helper, model, columns);
+  }
+}
+
+function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
+  const columns = model.primaryKey;
+  const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
+  const wrong = () =>
+    new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
+      code: 'INVALID_PRIMARY_KEY',
+    });
+  let values: unknown[];
+  if (Array.isArray(pk)) values = pk;
+  else if (pk !== null && typeof pk === 'object' && !(pk instanceof Date) && !Buffer.isBuffer(pk)) {
+    const record = pk as Record<string, unknown>;
+    if (Object.keys(record).some((key) => !columns.includes(key))) throw wrong();
+    values = columns.map((column) => record[column]);
+  } else values = [pk];
+  if (values.length !== columns.length || values.some((value) => value === undefined || value === null)) throw wrong();
+  return columns.map((column, index) => [column, values[index]]);
+}
+
+/** The row whose primary key is `pk` (a value, or an object/array for a composite key), or `null`. */
+export async function getByPk<Row extends object>(
+  pk: unknown,
+  { session, model }: { session: Session; model: Model<Row> },
+): Promise<Row | null> {
+  const entries = primaryKeyEntries(model, pk);
+  return guarded('getByPk', model, [], () => session.maybeOne<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)}`));
+}
+
+/** The one row matching `attrs`; throws `NoResultFound` for none and `MultipleResultsFound` for more. */
+export async function getOne<Row extends object>(session: Session, model: Model<Row>, attrs: Attrs<Row>): Promise<Row> {
+  const entries = matchEntries(model, attrs, 'getOne');
+  const rows = await guarded('getOne', model, [], () => session.query<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`));
+  if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
+  if (rows.length > 1) {
+    throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
+  }
+  return rows[0]!;
+}
+
+// Each pass costs at most two statements; another pass is needed only when a concurrent writer created
+// and then deleted the row between them, so a handful of passes means something else is wrong.
+const MAX_ATTEMPTS = 5;
+
+function separate(model: TableInfo, entries: Array<[string, unknown]>, extra: object | undefined, what: string): Array<[string, unknown]> {
+  if (extra === undefined) return [];
+  const extraEntries = entriesOf(extra, what, model);
+  const overlap = extraEntries.filter(([column]) => entries.some(([match]) => match === column)).map(([column]) => column);
+  if (overlap.length > 0) {
+    throw new ConfigurationError(`${what} repeat the attrs column(s) ${overlap.join(', ')} of ${describeTable(model)}; a column goes in one or the other`, {
+      code: 'ATTRS_DEFAULTS_OVERLAP',
+    });
+  }
+  return extraEntries;
+}
+
+function insertQuery(model: TableInfo, entries: Array<[string, unknown]>, conflict: Sql, returning: Sql = raw('*')): Sql {
+  const columns = join(entries.map(([column]) => identifier(column)));
+  const values = join(entries.map(([, value]) => sql`${value}`));
+  return sql`INSERT INTO ${model.ref} (${columns}) VALUES (${values}) ${conflict} RETURNING ${returning}`;
+}
+
+function exhausted(helper: string, model: TableInfo, columns: string[]): SqlHelpersError {
+  return new SqlHelpersError(
+    `${helper} on ${describeTable(model)}: a row with these (${columns.join(', ')}) kept conflicting on insert but never matched on select ` +
+      `after ${MAX_ATTEMPTS} attempts; another process may be creating and deleting it, or a NULL in attrs defeats the unique index`,
+    { code: 'GET_OR_CREATE_EXHAUSTED' },
+  );
+}
+
+/**
+ * The row matching `attrs`, created (with `defaults`) when there is none: `[row, created]`. Atomic where a
+ * unique constraint covers exactly the `attrs` columns: concurrent callers get one row and one `created`.
+ * Selects first (one statement, no sequence value used when the row exists), then
+ * `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`, then selects again if another caller won.
+ */
+export async function getOrCreate<Row extends object>(
+  session: Session,
+  model: Model<Row>,
+  attrs: Attrs<Row>,
+  options: { defaults?: Defaults<Row> } = {},
+): Promise<[Row, boolean]> {
+  const entries = matchEntries(model, attrs, 'getOrCreate');
+  const columns = entries.map(([column]) => column);
+  const defaults = typeof options.defaults === 'function' ? undefined : options.defaults;
+  separate(model, entries, defaults, 'defaults');
+  const select = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`;
+  let insert: Sql | undefined;
+  return guarded('getOrCreate', model, columns, async () => {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const found = await session.query<Row>(select);
+      if (found.length > 1) throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
+      if (found.length === 1) return [found[0]!, false];
+      if (insert === undefined) {
+        const resolved = typeof options.defaults === 'function' ? options.defaults() : defaults;
+        const extra = separate(model, entries, resolved, 'defaults');
+        insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${join(columns.map((column) => identifier(column)))}) DO NOTHING`);
+      }
+      const inserted = await session.query<Row>(insert);
+      if (inserted.length === 1) return [inserted[0]!, true];
+    }
+    throw exhausted('getOrCreate', model, columns);
+  });
+}
+
+/**
+ * The row matching `attrs`, updated with `defaults`, or created with `defaults` and `createDefaults`:
+ * `[row, created]`, atomic under the same condition as `getOrCreate`. PostgreSQL: one
+ * `INSERT … ON CONFLICT (attrs) DO UPDATE … RETURNING`; SQLite: select, then update or insert.
+ */
+export async function updateOrCreate<Row extends object>(
+  session: Session,
+  model: Model<Row>,
+  attrs: Attrs<Row>,
+  options: { defaults?: Attrs<Row>; createDefaults?: Defaults<Row> } = {},
+): Promise<[Row, boolean]> {
+  const entries = matchEntries(model, attrs, 'updateOrCreate');
+  const columns = entries.map(([column]) => column);
+  const updates = separate(model, entries, options.defaults, 'defaults');
+  const createDefaults = () => {
+    const resolved = typeof options.createDefaults === 'function' ? options.createDefaults() : options.createDefaults;
+    const extra = separate(model, entries, resolved, 'createDefaults');
+    return extra.filter(([column]) => !updates.some(([update]) => update === column));
+  };
+  const conflictTarget = join(columns.map((column) => identifier(column)));
+  const insertedFlag = Session.driverOf(session).insertedFlag;
+
+  const multiple = () => new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
+
+  return guarded('updateOrCreate', model, columns, async () => {
+    if (insertedFlag !== undefined) {
+      // With nothing to update, set a matched column to itself so that RETURNING still yields the row.
+      const assignments = (updates.length > 0 ? updates : entries.slice(0, 1)).map(
+        ([column]) => sql`${identifier(column)} = EXCLUDED.${identifier(column)}`,
+      );
+      const upsert = insertQuery(
+        model,
+        [...entries, ...updates, ...createDefaults()],
+        sql`ON CONFLICT (${conflictTarget}) DO UPDATE SET ${join(assignments)}`,
+        sql`*, ${insertedFlag} AS sql_helpers_inserted`,
+      );
+      const { sql_helpers_inserted: created, ...row } = await session.one<Record<string, unknown>>(upsert);
+      return [row as Row, created === true];
+    }
+    // Without an inserted flag (SQLite), a write transaction makes select-then-write atomic: it holds the
+    // database's write lock from its first statement.
+    return session.transaction(async (tx): Promise<[Row, boolean]> => {
+      const found = await tx.query<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`);
+      if (found.length > 1) throw multiple();
+      if (found.length === 0) return [await tx.one<Row>(insertQuery(model, [...entries, ...updates, ...createDefaults()], empty)), true];
+      if (updates.length === 0) return [found[0]!, false];
+      const assignments = join(updates.map(([column, value]) => sql`${identifier(column)} = ${value}`));
+      return [await tx.one<Row>(sql`UPDATE ${model.ref} SET ${assignments} WHERE ${whereOf(entries)} RETURNING *`), false];
+    });
+  });
+}
+
+/** Whether the table (or view) exists, and when `columnName` is given, whether it has that column. */
+export async function existsInDb(session: Session, tableName: string, columnName?: string): Promise<boolean> {
+  const parts = tableName.split('.');
+  parts.forEach((part) => identifier(part));
+  if (columnName !== undefined) identifier(columnName);
+  const row = await session.one<{ present: unknown }>(Session.driverOf(session).relationExistsQuery(parts, columnName));
+  return row.present === true || row.present === 1;
+}
