@@ -158,3 +158,23 @@ for (const dialect of dialects) {
     });
   });
 }
+
+describe('SQLite connection hand-off', () => {
+  it('fails a db call made inside db.transaction with a LockTimeoutError that says to use tx, instead of hanging', async () => {
+    const database = await freshDatabase('sqlite');
+    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    const db = new DatabaseManager(database.uri, dir, { engineArgs: { timeout: 100 } });
+    try {
+      await db.sync();
+      await assert.rejects(
+        db.transaction(async () => db.query(sql`SELECT 1 AS one`)),
+        (error: SqlHelpersError) => error.code === 'LOCK_TIMEOUT' && /not on db/.test(error.message),
+      );
+      assert.deepEqual(await db.query(sql`SELECT 1 AS one`), [{ one: 1 }], 'the connection is usable afterwards');
+    } finally {
+      await db.close();
+      await database.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

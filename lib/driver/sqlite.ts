@@ -45,13 +45,15 @@ export class SqliteDriver implements Driver {
   readonly #statements = new Map<string, Statement>();
   readonly #waiters: Array<() => void> = [];
   #busy = false;
+  readonly #busyTimeoutMs: number;
 
   constructor(target: SqliteTarget, options: SqliteDriverOptions = {}) {
     const Database = require('better-sqlite3') as typeof BetterSqlite3;
     this.#filename = target.filename;
     this.errorContext = { target: target.redacted };
+    this.#busyTimeoutMs = options.engineArgs?.timeout ?? DEFAULT_BUSY_TIMEOUT_MS;
     try {
-      this.engine = new Database(target.filename, { timeout: DEFAULT_BUSY_TIMEOUT_MS, ...options.engineArgs });
+      this.engine = new Database(target.filename, { ...options.engineArgs, timeout: this.#busyTimeoutMs });
     } catch (error) {
       throw new ConnectionError(
         `cannot open SQLite database ${JSON.stringify(target.filename)}: ${(error as Error).message}` +
@@ -73,15 +75,32 @@ export class SqliteDriver implements Driver {
   }
 
   acquire(): Promise<Connection> {
-    return this.#take().then(() => this.#connection());
+    return this.#take(this.#busyTimeoutMs).then(() => this.#connection());
   }
 
-  #take(): Promise<void> {
+  // Waiting for the connection is waiting for a lock held in this process: it gets the busy timeout, as a
+  // lock held by another process would. Past it, the likely cause is a `db` call inside `db.transaction`.
+  #take(timeoutMs: number): Promise<void> {
     if (!this.#busy) {
       this.#busy = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        reject(
+          new LockTimeoutError(
+            `waited ${timeoutMs} ms for the SQLite connection, held by a transaction of this process; ` +
+              'inside db.transaction(fn), run queries on the session fn receives, not on db',
+          ),
+        );
+      }, timeoutMs);
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#waiters.push(waiter);
+    });
   }
 
   #give(): void {
@@ -122,7 +141,7 @@ export class SqliteDriver implements Driver {
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
-    await this.#take();
+    await this.#take(timeoutMs);
     const db = this.engine;
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     try {
