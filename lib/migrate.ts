@@ -81,7 +81,10 @@ const COMMANDS: Record<string, { args: 0 | 1; optional?: boolean; argName?: stri
   history: { args: 0 },
 };
 
-class UsageError extends Error {}
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'USAGE';
+}
 
 /** Where the CLI writes; tests pass their own. */
 export interface Output {
