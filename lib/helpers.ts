@@ -7,7 +7,7 @@ import {
   UndefinedColumnError,
 } from './errors.js';
 import { Session } from './session.js';
-import { empty, identifier, join, raw, sql, type Sql } from './sql.js';
+import { identifier, join, raw, sql, type Sql } from './sql.js';
 
 /** A table description: the seed's `model`. `Row` types the helpers' results. */
 export interface Model<Row extends object = Record<string, unknown>> {
@@ -206,6 +206,8 @@ export async function getOrCreate<Row extends object>(
  * The row matching `attrs`, updated with `defaults`, or created with `defaults` and `createDefaults`:
  * `[row, created]`, atomic under the same condition as `getOrCreate`. PostgreSQL: one
  * `INSERT … ON CONFLICT (attrs) DO UPDATE … RETURNING`; SQLite: select, then update or insert.
+ * `createDefaults` values are written only on create, but on PostgreSQL a `createDefaults` function is
+ * called (once) before that single statement, whichever way it goes.
  */
 export async function updateOrCreate<Row extends object>(
   session: Session,
@@ -242,11 +244,15 @@ export async function updateOrCreate<Row extends object>(
       return [row as Row, created === true];
     }
     // Without an inserted flag (SQLite), a write transaction makes select-then-write atomic: it holds the
-    // database's write lock from its first statement.
+    // database's write lock from its first statement. The insert still names the conflict target, so that
+    // attrs no unique constraint covers fail here as they do on PostgreSQL, not first in production.
     return session.transaction(async (tx): Promise<[Row, boolean]> => {
       const found = await tx.query<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`);
       if (found.length > 1) throw multiple();
-      if (found.length === 0) return [await tx.one<Row>(insertQuery(model, [...entries, ...updates, ...createDefaults()], empty)), true];
+      if (found.length === 0) {
+        const insert = insertQuery(model, [...entries, ...updates, ...createDefaults()], sql`ON CONFLICT (${conflictTarget}) DO NOTHING`);
+        return [await tx.one<Row>(insert), true];
+      }
       if (updates.length === 0) return [found[0]!, false];
       const assignments = join(updates.map(([column, value]) => sql`${identifier(column)} = ${value}`));
       return [await tx.one<Row>(sql`UPDATE ${model.ref} SET ${assignments} WHERE ${whereOf(entries)} RETURNING *`), false];

@@ -1,4 +1,5 @@
 import type { Driver, QueryResult } from './driver/driver.js';
+import { fromDriverError } from './errors.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
 import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
@@ -87,7 +88,11 @@ export class DatabaseManager extends Session {
   }
 
   protected run<R>(query: Sql): Promise<QueryResult<R>> {
-    return withConnection(this.#driver, (connection) => connection.query<R>(query));
+    return withConnection(this.#driver, (connection) =>
+      connection.query<R>(query).catch((error: unknown) => {
+        throw fromDriverError(error, this.#driver.errorContext);
+      }),
+    );
   }
 
   /** Runs `fn(tx)` in a transaction on one pooled connection; commits on success, rolls back on throw. */

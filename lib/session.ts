@@ -78,7 +78,9 @@ async function runInTransaction<T>(
   try {
     const result = await fn(tx);
     tx.finish();
-    await control(depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`);
+    await control(depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ${savepoint}`).catch((error: unknown) => {
+      throw fromDriverError(error, driver.errorContext);
+    });
     return result;
   } catch (error) {
     tx.finish();
@@ -86,7 +88,9 @@ async function runInTransaction<T>(
     await control(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ${savepoint}`)
       .then(() => (depth === 0 ? undefined : control(`RELEASE SAVEPOINT ${savepoint}`)))
       .catch(() => undefined);
-    throw error instanceof SqlHelpersError ? error : fromDriverError(error, driver.errorContext);
+    // Driver errors reach here already mapped (by the session or the COMMIT above); anything else is the
+    // caller's own error, rethrown as it is.
+    throw error;
   }
 }
 
@@ -163,9 +167,9 @@ export async function withConnection<T>(driver: Driver, fn: (connection: Connect
   try {
     return await fn(connection);
   } catch (error) {
-    const mapped = fromDriverError(error, driver.errorContext);
-    broken = mapped instanceof ConnectionError;
-    throw mapped;
+    // `fn` maps the driver's errors where it calls the driver; the caller's own errors pass unchanged.
+    broken = error instanceof ConnectionError;
+    throw error;
   } finally {
     connection.release(broken);
   }
