@@ -209,6 +209,7 @@ const bySqlState: Record<string, ErrorClass> = {
   SQLITE_CONSTRAINT_NOTNULL: NotNullViolationError,
   SQLITE_CONSTRAINT_CHECK: CheckViolationError,
   SQLITE_BUSY: LockTimeoutError,
+  SQLITE_BUSY_TIMEOUT: LockTimeoutError,
   SQLITE_BUSY_SNAPSHOT: SerializationFailureError,
   SQLITE_LOCKED: LockTimeoutError,
   SQLITE_CANTOPEN: ConnectionError,
@@ -254,6 +255,12 @@ export function fromDriverError(error: unknown, context?: ErrorContext): SqlHelp
   const ErrorType = classify(code, raw);
   let message = scrub(raw, context?.secret);
   if (code && !message.includes(code)) message += ` (${code})`;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_TIMEOUT') {
+    message += '; another connection held the SQLite write lock longer than the busy timeout (engineArgs.timeout): retry, or end the long transaction';
+  }
+  if (code?.startsWith('SQLITE_READONLY')) {
+    message += '; the SQLite file was opened read-only (engineArgs.readonly) or it or its folder is not writable: open it read-write';
+  }
   if (ErrorType === ConnectionError && context) message = `cannot use database ${context.target}: ${message}`;
   return new ErrorType(message, {
     cause: error,

@@ -104,7 +104,9 @@ function parse(argv: string[]): { command: string; arg: string | undefined; valu
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/, ''));
+    // One line: node's parseArgs adds advice about "--" and "--opt=-value" on lines of their own.
+    const lines = (error as Error).message.replace(/\. To specify a positional argument.*$/, '').split('\n');
+    throw new UsageError(lines.filter((line) => !/^To specify /.test(line)).join(' '));
   }
   const [command = 'sync', ...rest] = parsed.positionals;
   const spec = COMMANDS[command];

@@ -37,7 +37,15 @@ function invalid(why: string, shown: string): ConfigurationError {
 
 /** Replaces the password of a URI-looking string with `***`, even when the rest does not parse. */
 export function redactUri(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^@/?#]*)@/i, '$1***@');
+  // The password runs to the last "@" of the authority (an unencoded "@" in it is still the password's); when the
+  // authority does not end there (an unencoded "/" in the password, no "//"), hide from the first ":" to the last "@"
+  // (for a lone URI only: not for text around one, such as an error message).
+  const parsed = uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^/?#]*)@/i, '$1***@');
+  if (parsed !== uri || /^sqlite:|\s/i.test(uri)) return parsed;
+  const at = uri.lastIndexOf('@');
+  const slashes = uri.indexOf('://');
+  const colon = uri.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
+  return at < 0 || colon < 0 || colon > at ? uri : `${uri.slice(0, colon + 1)}***${uri.slice(at)}`;
 }
 
 function parseSqlite(uri: string, redacted: string): SqliteTarget {
@@ -65,8 +73,15 @@ function parsePostgres(uri: string, redacted: string): PostgresTarget {
   try {
     url = new URL(uri);
   } catch {
-    const port = /^[a-z]+:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/i.exec(uri.replace(/\/\/[^@/?#]*@/, '//'))?.[1];
-    if (port !== undefined && !/^\d{1,5}$/.test(port)) throw invalid(`the port ${JSON.stringify(port)} is not a number`, redacted);
+    const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(uri)?.[1] ?? '';
+    if (!authority.includes('@') && authority.includes(':') && /^[a-z]+:\/\/[^@]*@/i.test(uri)) {
+      throw invalid('the password (or user name) holds a character that must be percent-encoded: / as %2F, ? as %3F, # as %23', redacted);
+    }
+    const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+    if (hostPort === '' || hostPort.startsWith(':')) throw invalid('the host is missing (…@host:5432/database)', redacted);
+    const port = /:([^:\]]*)$/.exec(hostPort)?.[1];
+    if (port !== undefined && !/^\d+$/.test(port)) throw invalid(`the port ${JSON.stringify(port)} is not a number`, redacted);
+    if (port !== undefined && Number(port) > 65535) throw invalid(`port ${port} is out of range (1-65535)`, redacted);
     throw invalid('it does not parse as a URL', redacted);
   }
   const password = url.password === '' ? undefined : decodeComponent(url.password, 'password', redacted);
@@ -74,7 +89,7 @@ function parsePostgres(uri: string, redacted: string): PostgresTarget {
   const database = decodeComponent(url.pathname.replace(/^\//, ''), 'database name', redacted);
   const socketHost = url.searchParams.get('host');
   if (url.hostname === '' && !socketHost) throw invalid('the host is missing', redacted);
-  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) throw invalid(`port ${url.port} is out of range`, redacted);
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) throw invalid(`port ${url.port} is out of range (1-65535)`, redacted);
   if (database === '' || database.includes('/')) throw invalid('the database name is missing (…/database at the end)', redacted);
   return { dialect: 'postgres', connectionString: uri, database, redacted, password };
 }

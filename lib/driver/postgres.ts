@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { LockTimeoutError, fromDriverError } from '../errors.js';
@@ -17,6 +18,8 @@ export interface PostgresDriverOptions {
 
 // Sent in front of a migration in the same simple-protocol message, so BEGIN costs no round trip.
 const BEGIN_PREFIX = 'BEGIN;\n';
+// A failed migration that ran longer than this is not replayed to find its failing statement.
+const REPLAY_LIMIT_MS = 2000;
 
 function scriptOffset(error: unknown, text: string, base: number): number | undefined {
   const position = Number((error as { position?: string }).position);
@@ -55,13 +58,40 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     await this.client.query('ROLLBACK').catch(() => undefined);
   }
 
+  // PostgreSQL reports a position only for errors it finds while parsing. For a runtime error (a constraint,
+  // a missing table) in a file of several statements, replay them one by one in a transaction that is rolled
+  // back, to find the statement that fails; only when the file failed fast, as a replay costs its run again.
+  async #locate(script: Script, original: unknown, elapsedMs: number): Promise<number | undefined> {
+    if (script.statements.length === 1) return script.statements[0]!.offset;
+    if (elapsedMs > REPLAY_LIMIT_MS) return undefined;
+    const code = (original as { code?: unknown }).code;
+    try {
+      await this.client.query('BEGIN');
+      for (const statement of script.statements) {
+        try {
+          await this.client.query(statement.text);
+        } catch (error) {
+          if ((error as { code?: unknown }).code !== code) return undefined;
+          return scriptOffset(error, statement.text, statement.offset) ?? statement.offset;
+        }
+      }
+      return undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await this.#rollback();
+    }
+  }
+
   async applyAtomically(script: Script, record: () => Promise<void>): Promise<void> {
+    const started = performance.now();
     try {
       await this.client.query(BEGIN_PREFIX + script.text);
     } catch (error) {
       await this.#rollback();
       const offset = scriptOffset(error, BEGIN_PREFIX + script.text, 0);
-      throw new ScriptFailure(error, offset === undefined ? undefined : offset - BEGIN_PREFIX.length);
+      const located = offset === undefined ? await this.#locate(script, error, performance.now() - started) : offset - BEGIN_PREFIX.length;
+      throw new ScriptFailure(error, located);
     }
     try {
       await record();
@@ -153,6 +183,9 @@ export class PostgresDriver implements Driver {
     // An idle client that loses its server (restart, pg_terminate_backend) is dropped by the pool; without a
     // listener the 'error' event would crash the process instead.
     this.engine.on('error', () => undefined);
+    // The same for a checked-out client: when its server goes away mid-query the query fails (and the caller
+    // gets a ConnectionError), then the client emits 'error' for the closed socket, which must not crash either.
+    this.engine.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async acquire(): Promise<Connection> {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
+import { ConfigurationError, ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
 import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
 import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
@@ -141,6 +141,13 @@ export class SqliteDriver implements Driver {
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
+    if (this.engine.readonly) {
+      throw new ConfigurationError(
+        `SQLite database ${JSON.stringify(this.#filename)} is opened read-only (engineArgs.readonly); ` +
+          'migrating, stamping and dropping write to it: open it without readonly',
+        { code: 'READ_ONLY_DATABASE' },
+      );
+    }
     await this.#take(timeoutMs);
     const db = this.engine;
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;

@@ -181,13 +181,14 @@ export async function readMigrations(dir: string, dialect: Dialect): Promise<Mig
       { code: code === 'ENOENT' ? 'MIGRATIONS_DIR_MISSING' : 'MIGRATIONS_DIR_UNREADABLE', cause: error },
     );
   }
-  const files = entries.filter((entry) => !entry.isDirectory() && !entry.name.startsWith('.') && entry.name.endsWith('.sql')).map((entry) => entry.name);
+  // A directory named like a migration is not skipped: reading it fails below, as it should (EISDIR).
+  const files = entries.filter((entry) => !entry.name.startsWith('.') && entry.name.endsWith('.sql')).map((entry) => entry.name);
   const sources = await Promise.all(
     files.map(async (file) => {
       try {
         return { file, content: await readFile(join(dir, file)) };
       } catch (error) {
-        throw new MigrationFileError(`cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}`, {
+        throw new MigrationFileError(`cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}; it must be a readable file (a broken symlink or a folder named *.sql cannot be read)`, {
           code: 'UNREADABLE_FILE',
           files: [file],
           cause: error,

@@ -117,6 +117,11 @@ export class Migrator {
     if (known !== null && known.length > 0) {
       const { pending, problems } = compare(migrations, known);
       if (pending.length === 0 && problems.length === 0) return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
+    } else if (migrations.length === 0) {
+      // Nothing to apply and nothing recorded: create nothing (not even the version table), but say so, since an
+      // empty folder is more often a wrong --dir or an unshipped sql/ folder than a new project.
+      this.#options.logger?.warn(`no migration files in ${JSON.stringify(this.#dir)}: nothing to apply`);
+      return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
     }
     return this.#locked(async (connection) => {
       const applied = await this.#ensureTable(connection);

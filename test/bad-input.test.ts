@@ -1,0 +1,1016 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import {
+  ConfigurationError,
+  ConnectionError,
+  DatabaseManager,
+  DatabaseStatus,
+  InvalidIdentifierError,
+  MigrationError,
+  MigrationFileError,
+  MigrationStateError,
+  MissingUniqueConstraintError,
+  NoResultFound,
+  NotNullViolationError,
+  QueryError,
+  SqlHelpersError,
+  SyncResult,
+  UndefinedColumnError,
+  UndefinedTableError,
+  getByPk,
+  getOne,
+  getOrCreate,
+  identifier,
+  redactUri,
+  sql,
+  table,
+  updateOrCreate,
+  type DatabaseManagerOptions,
+  type Dialect,
+} from '../lib/index.js';
+import { BASIC_MIGRATIONS, PG_URL, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+
+const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
+/** A password the server ignores (trust auth) and that must never be printed. */
+const SECRET = 'Hunter2Secret';
+
+type ErrorClass = abstract new (...args: never[]) => SqlHelpersError;
+
+/**
+ * Asserts that `run` fails with exactly this kind of error: class, stable code, and a message that says what is
+ * wrong and what to do (`says`, every pattern must match). Returns the error for further checks.
+ */
+async function expectError<E extends SqlHelpersError>(
+  run: () => unknown,
+  Class: ErrorClass,
+  code: string,
+  says: RegExp[],
+): Promise<E> {
+  let caught: unknown;
+  try {
+    await run();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught !== undefined, `expected ${Class.name} ${code}, but nothing was thrown`);
+  assert.ok(caught instanceof Class, `expected ${Class.name}, got ${inspect(caught)}`);
+  assert.ok(caught instanceof SqlHelpersError, 'every error has the one root class');
+  assert.equal(caught.code, code, `code of: ${caught.message}`);
+  for (const pattern of says) assert.match(caught.message, pattern);
+  return caught as E;
+}
+
+/** What "the database is exactly as it was" means here: its tables, the version rows, and row counts. */
+interface Snapshot {
+  tables: string[];
+  versions: Array<{ version: number; name: string; checksum: string }>;
+  rows: Record<string, number>;
+}
+
+async function tableNames(db: DatabaseManager): Promise<string[]> {
+  const rows =
+    db.dialect === 'sqlite'
+      ? await db.query<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      : await db.query<{ name: string }>(
+          sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
+        );
+  return rows.map((row) => row.name);
+}
+
+async function snapshot(db: DatabaseManager, versionTable = 'sql_helpers_migrations'): Promise<Snapshot> {
+  const tables = await tableNames(db);
+  const rows: Record<string, number> = {};
+  for (const name of tables) {
+    const [count] = await db.query<{ n: number | string }>(sql`SELECT count(*) AS n FROM ${identifier(name)}`);
+    rows[name] = Number(count?.n);
+  }
+  let versions: Snapshot['versions'] = [];
+  if (tables.includes(versionTable)) {
+    try {
+      const recorded = await db.query<{ version: number | string; name: string; checksum: string }>(
+        sql`SELECT version, name, checksum FROM ${identifier(versionTable)} ORDER BY version`,
+      );
+      versions = recorded.map((row) => ({ version: Number(row.version), name: row.name, checksum: row.checksum }));
+    } catch {
+      versions = []; // a version table of another shape: its rows are covered by the row counts
+    }
+  }
+  return { tables, versions, rows };
+}
+
+async function assertUnchanged(db: DatabaseManager, before: Snapshot): Promise<void> {
+  assert.deepEqual(await snapshot(db), before, 'the database is exactly as it was');
+}
+
+const recordedVersions = (snap: Snapshot) => snap.versions.map((row) => row.version);
+
+interface Env {
+  db: DatabaseManager;
+  dir: string;
+  database: TestDatabase;
+  open(folder?: string, extra?: DatabaseManagerOptions): DatabaseManager;
+}
+
+/** Per-suite bookkeeping: every database, folder and manager is removed after each test. */
+function harness() {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function setup(dialect: Dialect, files: Record<string, string | Uint8Array> = BASIC_MIGRATIONS): Promise<Env> {
+    const database = await freshDatabase(dialect);
+    const dir = await migrationsDir(files);
+    const managers: DatabaseManager[] = [];
+    cleanups.push(async () => {
+      for (const db of managers) await db.close();
+      await database.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const open = (folder = dir, extra: DatabaseManagerOptions = {}) => {
+      const db = new DatabaseManager(database.uri, folder, { ...database.options, ...extra });
+      managers.push(db);
+      return db;
+    };
+    return { db: open(), dir, database, open };
+  }
+  async function tempDir(prefix = 'sql-helpers-bad-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  return { setup, tempDir, cleanups };
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], cwd: string): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function withPassword(uri: string, port?: number): string {
+  const url = new URL(uri);
+  url.password = SECRET;
+  if (port !== undefined) url.port = String(port);
+  return url.toString();
+}
+
+/** Every way an error can be shown: message, String(), util.inspect() with its whole cause chain, and the stack. */
+function everyRendering(error: unknown): string {
+  const parts = [String(error), inspect(error, { depth: 20 })];
+  for (let current: unknown = error; current instanceof Error; current = current.cause) parts.push(current.message, String(current.stack));
+  return parts.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// URIs
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: database URIs', () => {
+  const { tempDir, cleanups } = harness();
+  const listsForms = /Accepted forms: postgres:\/\/user:password@host:5432\/database, .*sqlite::memory:/;
+  const construct = (uri: string) => () => new DatabaseManager(uri, tmpdir());
+
+  it('an unknown scheme lists the accepted forms, password hidden', async () => {
+    const error = await expectError(construct(`mysql://root:${SECRET}@db.example/app`), ConfigurationError, 'INVALID_URI', [
+      /the scheme "mysql:" is not supported/,
+      listsForms,
+    ]);
+    assert.ok(error.message.includes('mysql://root:***@db.example/app'), error.message);
+    assert.ok(!everyRendering(error).includes(SECRET));
+  });
+
+  it('a URI without a scheme (user:password@host) is refused without printing the password', async () => {
+    const error = await expectError(construct(`app:${SECRET}@db.example/app`), ConfigurationError, 'INVALID_URI', [/not supported|no scheme/, listsForms]);
+    assert.ok(!everyRendering(error).includes(SECRET), error.message);
+  });
+
+  it('a missing host says the host is missing', async () => {
+    for (const uri of ['postgres:///app', `postgres://u:${SECRET}@/app`, `postgresql://u:${SECRET}@:5432/app`]) {
+      const error = await expectError(construct(uri), ConfigurationError, 'INVALID_URI', [/the host is missing/, listsForms]);
+      assert.ok(!everyRendering(error).includes(SECRET), error.message);
+    }
+  });
+
+  it('a missing database name says to add /database', async () => {
+    for (const uri of [`postgres://u:${SECRET}@localhost:5432`, `postgres://u:${SECRET}@localhost:5432/`]) {
+      const error = await expectError(construct(uri), ConfigurationError, 'INVALID_URI', [/the database name is missing \(…\/database at the end\)/, listsForms]);
+      assert.ok(error.message.includes('postgres://u:***@localhost:5432'), error.message);
+    }
+  });
+
+  it('a port that is not a number, or out of range, is named', async () => {
+    await expectError(construct(`postgres://u:${SECRET}@localhost:abc/app`), ConfigurationError, 'INVALID_URI', [/the port "abc" is not a number/, listsForms]);
+    await expectError(construct(`postgres://u:${SECRET}@localhost:70000/app`), ConfigurationError, 'INVALID_URI', [/port 70000 is out of range \(1-65535\)/]);
+    const zero = await expectError(construct(`postgres://u:${SECRET}@localhost:0/app`), ConfigurationError, 'INVALID_URI', [/port 0 is out of range/]);
+    assert.ok(!everyRendering(zero).includes(SECRET));
+  });
+
+  it('malformed percent-encoding names the part and says to write % as %25', async () => {
+    const password = await expectError(construct(`postgres://u:${SECRET}%zz@localhost/app`), ConfigurationError, 'INVALID_URI', [
+      /the password has malformed percent-encoding \(write % as %25\)/,
+    ]);
+    assert.ok(!everyRendering(password).includes(SECRET));
+    await expectError(construct('postgres://u@localhost/app%E0%A4%A'), ConfigurationError, 'INVALID_URI', [/the database name has malformed percent-encoding/]);
+    await expectError(construct('postgres://%zzuser@localhost/app'), ConfigurationError, 'INVALID_URI', [/the user name has malformed percent-encoding/]);
+  });
+
+  it('a password with an unencoded @ or / is hidden whole, and the / case says what to encode', async () => {
+    // "@" in a password: the last "@" of the authority ends it, for the URL parser and for the redaction alike.
+    assert.equal(redactUri(`postgres://u:${SECRET}@x@localhost/app`), 'postgres://u:***@localhost/app');
+    const db = new DatabaseManager(`postgres://u:${SECRET}@x@127.0.0.1:1/app`, tmpdir());
+    cleanups.push(() => db.close());
+    assert.equal(db.url, 'postgres://u:***@127.0.0.1:1/app');
+    const error = await expectError(construct(`postgres://u:pa/${SECRET}@localhost/app`), ConfigurationError, 'INVALID_URI', [
+      /must be percent-encoded: \/ as %2F/,
+    ]);
+    assert.ok(!everyRendering(error).includes(SECRET), error.message);
+  });
+
+  it('the password never appears: errors (with their cause chain), the logger, db.url, and the CLI text and --json', async () => {
+    const dir = await migrationsDir({ '001_secret_t.sql': 'CREATE TABLE secret_t (id INTEGER);\n', '002_broken.sql': 'SELEC 1;\n' });
+    const schema = `t_secret_${process.pid}`;
+    const uri = withPassword(PG_URL);
+    const lines: string[] = [];
+    const logger = { info: (line: string) => lines.push(line), warn: (line: string) => lines.push(line) };
+    const db = new DatabaseManager(uri, dir, { schema, logger });
+    cleanups.push(async () => {
+      await db.drop().catch(() => undefined);
+      await db.query(sql`DROP SCHEMA IF EXISTS ${identifier(schema)} CASCADE`);
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    assert.ok(db.url.includes(':***@') && !db.url.includes(SECRET), db.url);
+    // A migration failure on a URI with a password: the message, String(), inspect() and the cause chain.
+    const failed = await expectError(() => db.sync(), MigrationError, 'MIGRATION_FAILED', [/^002_broken\.sql:1:1: syntax error/]);
+    assert.ok(!everyRendering(failed).includes(SECRET));
+    assert.ok(lines.some((line) => line.startsWith('applied 001_secret_t.sql')), lines.join('\n'));
+    assert.ok(!lines.join('\n').includes(SECRET));
+    // An unreachable server.
+    const unreachable = new DatabaseManager(withPassword(PG_URL, 1), dir, { logger });
+    cleanups.push(() => unreachable.close());
+    const lost = await expectError(() => unreachable.sync(), ConnectionError, 'CONNECTION_FAILED', [/^cannot use database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/test: .*ECONNREFUSED/]);
+    assert.ok(!everyRendering(lost).includes(SECRET));
+    // The CLI, text and --json, on success, on a failing migration and on an unreachable server.
+    const cwd = await tempDir();
+    for (const args of [
+      ['status', '--database', uri, '--dir', dir, '--schema', schema],
+      ['sync', '--database', uri, '--dir', dir, '--schema', schema],
+      ['sync', '--database', withPassword(PG_URL, 1), '--dir', dir],
+      ['sync', '--database', `postgres://u:${SECRET}@localhost:abc/x`, '--dir', dir],
+    ]) {
+      for (const json of [[], ['--json'], ['--stack']]) {
+        const run = await cli([...args, ...json], cwd);
+        assert.ok(!(run.stdout + run.stderr).includes(SECRET), `${args[0]} ${json.join(' ')} printed the password`);
+        if (json[0] !== '--json') assert.ok((run.stdout + run.stderr).includes(':***@'), run.stdout + run.stderr);
+      }
+    }
+  });
+
+  it('a SQLite path in a missing directory is a ConnectionError that says to create the directory', async () => {
+    const missing = join(await tempDir(), 'no', 'such', 'dir', 'app.db');
+    await expectError(construct(`sqlite://${missing}`), ConnectionError, 'CONNECTION_FAILED', [
+      /^cannot open SQLite database ".*\/no\/such\/dir\/app\.db": /,
+      /create the directory first/,
+    ]);
+  });
+
+  it('a relative sqlite://path with two slashes says to use one or three', async () => {
+    await expectError(construct('sqlite://data/app.db'), ConfigurationError, 'INVALID_URI', [/use sqlite:relative\/path\.db or sqlite:\/\/\/absolute\/path\.db/]);
+    await expectError(construct('sqlite:'), ConfigurationError, 'INVALID_URI', [/the SQLite file path is empty/]);
+  });
+
+  it('a read-only SQLite database (readonly: true) refuses to migrate, changing nothing, and says why on writes', async () => {
+    const folder = await tempDir();
+    const file = join(folder, 'ro.db');
+    const dir = await migrationsDir({ '001_users.sql': BASIC_MIGRATIONS['001_users.sql']! });
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const writer = new DatabaseManager(`sqlite://${file}`, dir);
+    assert.equal(await writer.sync(), SyncResult.CREATED);
+    await writer.close();
+    await writeFile(join(dir, '002_groups.sql'), BASIC_MIGRATIONS['002_groups.sql']!);
+
+    // As root, chmod 0444 does not stop writes; SQLite's read-only mode does, and is what a read-only mount gives.
+    const db = new DatabaseManager(`sqlite://${file}`, dir, { engineArgs: { readonly: true } });
+    cleanups.push(() => db.close());
+    const before = await snapshot(db);
+    assert.deepEqual(recordedVersions(before), [1]);
+    await expectError(() => db.sync(), ConfigurationError, 'READ_ONLY_DATABASE', [/is opened read-only \(engineArgs\.readonly\)/, /open it without readonly/]);
+    await expectError(() => db.stamp(2), ConfigurationError, 'READ_ONLY_DATABASE', [/read-only/]);
+    await expectError(() => db.drop(), ConfigurationError, 'READ_ONLY_DATABASE', [/read-only/]);
+    const write = await expectError<QueryError>(() => db.execute(sql`INSERT INTO users (email) VALUES (${'a@x'})`), QueryError, 'QUERY_FAILED', [
+      /attempt to write a readonly database/,
+      /opened read-only \(engineArgs\.readonly\) or it or its folder is not writable: open it read-write/,
+    ]);
+    assert.equal(write.sqlState, 'SQLITE_READONLY');
+    // Reading still works, and reports the pending file.
+    assert.equal(await db.getStatus(), DatabaseStatus.UPGRADE_AVAILABLE);
+    await assertUnchanged(db, before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Migration folders: everything is refused before anything runs, the database stays as it was.
+// ---------------------------------------------------------------------------------------------------------------
+
+interface FolderCase {
+  title: string;
+  /** Added next to 001_users.sql (applied before the case runs). */
+  files?: Record<string, string | Uint8Array>;
+  /** Extra preparation of the folder. */
+  prepare?: (dir: string) => Promise<void>;
+  code: string;
+  says: RegExp[];
+  files_named?: string[];
+}
+
+const FOLDER_CASES: FolderCase[] = [
+  {
+    title: 'two files with one version',
+    files: { '002_groups.sql': 'CREATE TABLE groups (id INTEGER);\n', '002_teams.sql': 'CREATE TABLE teams (id INTEGER);\n' },
+    code: 'DUPLICATE_VERSION',
+    says: [/version 2 is used by more than one migration: 002_groups\.sql, 002_teams\.sql; give each its own number/],
+    files_named: ['002_groups.sql', '002_teams.sql'],
+  },
+  {
+    title: 'leading zeros colliding (02_a.sql, 2_b.sql)',
+    files: { '02_a.sql': 'CREATE TABLE a (id INTEGER);\n', '2_b.sql': 'CREATE TABLE b (id INTEGER);\n' },
+    code: 'DUPLICATE_VERSION',
+    says: [/version 2 is used by more than one migration: 02_a\.sql, 2_b\.sql/],
+    files_named: ['02_a.sql', '2_b.sql'],
+  },
+  {
+    title: 'a down file without its up file',
+    files: { '002_groups.down.sql': 'DROP TABLE groups;\n' },
+    code: 'ORPHAN_DOWN',
+    says: [/down migration 002_groups\.down\.sql has no up migration for version 2; add it or delete the down file/],
+    files_named: ['002_groups.down.sql'],
+  },
+  {
+    title: 'a dialect variant without a base file',
+    files: { '002_groups.postgres.sql': 'CREATE TABLE groups (id SERIAL);\n' },
+    code: 'VARIANT_WITHOUT_BASE',
+    says: [/002_groups\.postgres\.sql is a dialect variant without a base: add 002_groups\.sql or 002_groups\.sqlite\.sql/],
+    files_named: ['002_groups.postgres.sql'],
+  },
+  {
+    title: 'an empty .sql file',
+    files: { '002_empty.sql': '' },
+    code: 'EMPTY_MIGRATION',
+    says: [/"002_empty\.sql" contains no SQL statement; write one or delete the file/],
+  },
+  {
+    title: 'a .sql file holding only comments and whitespace',
+    files: { '002_todo.sql': '-- TODO: write this\n/* later */\n\n' },
+    code: 'EMPTY_MIGRATION',
+    says: [/"002_todo\.sql" contains no SQL statement/],
+  },
+  {
+    title: 'a version beyond 2^53',
+    files: { '9007199254740993_huge.sql': 'CREATE TABLE huge (id INTEGER);\n' },
+    code: 'VERSION_TOO_LARGE',
+    says: [/has version 9007199254740993, beyond the largest exact integer \(9007199254740991\); use a smaller number/],
+  },
+  {
+    title: 'a file that is not UTF-8 (Latin-1)',
+    files: { '002_latin1.sql': Buffer.from("CREATE TABLE cafe (name TEXT DEFAULT 'caf\u00e9');\n", 'latin1') },
+    code: 'NOT_UTF8',
+    says: [/"002_latin1\.sql" is not valid UTF-8; save it as UTF-8/],
+  },
+  {
+    title: 'a name with a dot in it',
+    files: { '002_add.groups.sql': 'CREATE TABLE groups (id INTEGER);\n' },
+    code: 'BAD_FILE_NAME',
+    says: [/"002_add\.groups\.sql" does not follow <digits>_<name>\[\.postgres\|\.sqlite\]\[\.down\]\.sql \(the name after the version may not contain dots\)/],
+  },
+  {
+    title: 'the dialect written after .down',
+    files: { '002_groups.sql': 'CREATE TABLE groups (id INTEGER);\n', '002_groups.down.sqlite.sql': 'DROP TABLE groups;\n' },
+    code: 'BAD_FILE_NAME',
+    says: [/write the dialect before \.down: 002_groups\.sqlite\.down\.sql/],
+  },
+  {
+    title: 'a file replaced by a dangling symlink (unreadable)',
+    prepare: (dir) => symlink(join(dir, 'gone', 'nowhere.sql'), join(dir, '002_groups.sql')),
+    code: 'UNREADABLE_FILE',
+    says: [/cannot read migration file "002_groups\.sql": ENOENT/, /it must be a readable file/],
+  },
+  {
+    title: 'a directory named like a migration (unreadable)',
+    prepare: (dir) => mkdir(join(dir, '002_groups.sql')),
+    code: 'UNREADABLE_FILE',
+    says: [/cannot read migration file "002_groups\.sql": EISDIR/, /a folder named \*\.sql cannot be read/],
+  },
+  {
+    title: 'BEGIN/COMMIT in a transactional file',
+    files: { '002_own_tx.sql': 'CREATE TABLE own_tx (id INTEGER);\nBEGIN;\nINSERT INTO own_tx VALUES (1);\nCOMMIT;\n' },
+    code: 'TRANSACTION_CONTROL',
+    says: [/^002_own_tx\.sql:2:1: BEGIN would end the transaction that each migration runs in; remove it, or add the line "-- sql-helpers:no-transaction"/],
+  },
+  {
+    title: 'a COMMIT alone in a transactional file',
+    files: { '002_commit.sql': 'CREATE TABLE committed (id INTEGER);\n\n  COMMIT;\n' },
+    code: 'TRANSACTION_CONTROL',
+    says: [/^002_commit\.sql:3:3: COMMIT would end the transaction/],
+  },
+];
+
+for (const dialect of dialects) {
+  describe(`bad input: migration folders on ${dialect}`, () => {
+    const { setup, tempDir } = harness();
+
+    for (const folderCase of FOLDER_CASES) {
+      it(`refuses ${folderCase.title} before anything runs`, async () => {
+        const { db, dir } = await setup(dialect, { '001_users.sql': BASIC_MIGRATIONS['001_users.sql']! });
+        assert.equal(await db.sync(), SyncResult.CREATED);
+        const before = await snapshot(db);
+        for (const [name, content] of Object.entries(folderCase.files ?? {})) await writeFile(join(dir, name), content);
+        await folderCase.prepare?.(dir);
+        // A valid pending file as well: it must not run either.
+        await writeFile(join(dir, '005_later.sql'), 'CREATE TABLE later (id INTEGER);\n');
+        for (const run of [() => db.sync(), () => db.upgrade(), () => db.getStatus(), () => db.stamp('head')]) {
+          const error = await expectError<MigrationFileError>(run, MigrationFileError, folderCase.code, folderCase.says);
+          if (folderCase.files_named) assert.deepEqual(error.files, folderCase.files_named);
+          else assert.equal(error.files.length, 1);
+        }
+        await assertUnchanged(db, before);
+      });
+    }
+
+    it('refuses a missing migrations folder, creating nothing', async () => {
+      const { db, open } = await setup(dialect);
+      const before = await snapshot(db);
+      const missing = join(await tempDir(), 'sql');
+      const elsewhere = open(missing);
+      for (const run of [() => elsewhere.sync(), () => elsewhere.getStatus(), () => elsewhere.getLatestRevision()]) {
+        await expectError(run, MigrationFileError, 'MIGRATIONS_DIR_MISSING', [/migrations folder ".*\/sql" does not exist; create it or pass the right folder \(--dir\)/]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('sync on an empty folder changes nothing (not even a version table) and warns', async () => {
+      const { database } = await setup(dialect);
+      const empty = await tempDir();
+      const warnings: string[] = [];
+      const db = new DatabaseManager(database.uri, empty, { ...database.options, logger: { info: () => undefined, warn: (line) => warnings.push(line) } });
+      try {
+        const before = await snapshot(db);
+        assert.equal(await db.sync(), SyncResult.ALREADY_UP_TO_DATE);
+        assert.equal(await db.sync(), SyncResult.ALREADY_UP_TO_DATE);
+        assert.deepEqual(warnings.length, 2);
+        assert.match(warnings[0]!, /^no migration files in ".*": nothing to apply$/);
+        assert.equal(await db.getStatus(), DatabaseStatus.NO_INFO);
+        assert.equal(await db.getLatestRevision(), null);
+        await assertUnchanged(db, before);
+      } finally {
+        await db.close();
+      }
+    });
+
+    it('an empty folder with versions recorded is refused as DATABASE_AHEAD, not taken as "nothing to do"', async () => {
+      const { db, open } = await setup(dialect);
+      await db.sync();
+      const before = await snapshot(db);
+      const emptied = open(await tempDir());
+      await expectError(() => emptied.sync(), MigrationStateError, 'DATABASE_AHEAD', [/newer than every file here \(latest none\)/, /deploy the newer ones/]);
+      assert.equal(await emptied.getStatus(), DatabaseStatus.AHEAD);
+      await assertUnchanged(db, before);
+    });
+
+    it('accepts names with spaces and unicode, and ignores non-.sql files, dotfiles and plain subfolders', async () => {
+      const { db, dir } = await setup(dialect, {
+        '001_create users table.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY);\n',
+        '002_café_ünïcødé_表.sql': 'CREATE TABLE "café" (id INTEGER PRIMARY KEY);\n',
+        'README.md': '# not a migration\n',
+        '.003_hidden.sql': 'SELEC broken;\n',
+        '003_notes.sql.bak': 'SELEC broken;\n',
+      });
+      await mkdir(join(dir, 'archive'));
+      await writeFile(join(dir, 'archive', '004_old.sql'), 'SELEC broken;\n');
+      assert.equal(await db.sync(), SyncResult.CREATED);
+      const { versions, tables } = await snapshot(db);
+      assert.deepEqual(
+        versions.map((row) => [row.version, row.name]),
+        [
+          [1, 'create users table'],
+          [2, 'café_ünïcødé_表'],
+        ],
+      );
+      assert.ok(tables.includes('café'));
+      assert.deepEqual((await db.listMigrations()).map((entry) => entry.state), ['applied', 'applied']);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Migration content
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: migration content on ${dialect}`, () => {
+    const { setup } = harness();
+    const usersOnly = { '001_users.sql': BASIC_MIGRATIONS['001_users.sql']! };
+
+    it('a syntax error names file, line and column (the statement start on SQLite) and rolls the file back', async () => {
+      const { db } = await setup(dialect, {
+        ...usersOnly,
+        '002_bad.sql': '-- the second migration\nCREATE TABLE ok_table (id INTEGER);\n\nINSERT INTO ok_table (id)\n  VALUES (1)) ;\n',
+      });
+      const error = await expectError<MigrationError>(() => db.sync(), MigrationError, 'MIGRATION_FAILED', [
+        /syntax error/,
+        /\(the migration was rolled back, nothing of it remains\)$/,
+      ]);
+      assert.equal(error.file, '002_bad.sql');
+      assert.equal(error.version, 2);
+      const [line, column] = dialect === 'postgres' ? [5, 13] : [4, 1];
+      assert.equal(error.line, line);
+      assert.equal(error.columnNumber, column);
+      assert.ok(error.message.startsWith(`002_bad.sql:${line}:${column}: `), error.message);
+      assert.equal(error.sqlState, dialect === 'postgres' ? '42601' : 'SQLITE_ERROR');
+      assert.ok(error.cause instanceof Error, 'keeps the driver error');
+      const after = await snapshot(db);
+      assert.deepEqual(recordedVersions(after), [1]);
+      assert.ok(!after.tables.includes('ok_table'));
+    });
+
+    it('a runtime error in the middle of a multi-statement file names its line, and nothing of the file remains', async () => {
+      const { db } = await setup(dialect, usersOnly);
+      await db.sync();
+      const before = await snapshot(db);
+      const dir = db.migrationsDir;
+      await writeFile(
+        join(dir, '002_seed.sql'),
+        "CREATE TABLE seeds (id INTEGER PRIMARY KEY, v TEXT NOT NULL);\nINSERT INTO seeds VALUES (1, 'a');\nINSERT INTO users (id, email) VALUES (1, 'x@y');\n" +
+          "INSERT INTO seeds VALUES (2, NULL);\nINSERT INTO seeds VALUES (3, 'c');\n",
+      );
+      const error = await expectError<MigrationError>(() => db.sync(), MigrationError, 'MIGRATION_FAILED', [
+        /^002_seed\.sql:4:1: /,
+        /null value|NOT NULL constraint failed/i,
+        /rolled back, nothing of it remains/,
+      ]);
+      assert.equal(error.line, 4);
+      assert.equal(error.sqlState, dialect === 'postgres' ? '23502' : 'SQLITE_CONSTRAINT_NOTNULL');
+      await assertUnchanged(db, before);
+    });
+
+    it('a no-transaction file runs statement by statement: when statement 2 of 3 fails, 1 stays, 3 never ran, the version is not recorded', async () => {
+      const { db, dir } = await setup(dialect, usersOnly);
+      await db.sync();
+      await writeFile(
+        join(dir, '002_loose.sql'),
+        '-- sql-helpers:no-transaction\nCREATE TABLE loose_one (id INTEGER);\nINSERT INTO missing_table VALUES (1);\nCREATE TABLE loose_three (id INTEGER);\n',
+      );
+      const error = await expectError<MigrationError>(() => db.sync(), MigrationError, 'MIGRATION_FAILED', [
+        /^002_loose\.sql:3:\d+: /,
+        /missing_table/,
+        /statements before it in this no-transaction file stay applied; the version was not recorded/,
+      ]);
+      assert.equal(error.line, 3);
+      assert.equal(error.sqlState, dialect === 'postgres' ? '42P01' : 'SQLITE_ERROR');
+      const after = await snapshot(db);
+      assert.deepEqual(recordedVersions(after), [1]);
+      assert.ok(after.tables.includes('loose_one'), 'statement 1 stays applied');
+      assert.ok(!after.tables.includes('loose_three'), 'statement 3 never ran');
+      assert.deepEqual((await db.listMigrations()).map((entry) => entry.state), ['applied', 'pending']);
+      // Made idempotent, the file runs again from the top and is recorded.
+      await writeFile(
+        join(dir, '002_loose.sql'),
+        '-- sql-helpers:no-transaction\nCREATE TABLE IF NOT EXISTS loose_one (id INTEGER);\nCREATE TABLE loose_three (id INTEGER);\n',
+      );
+      assert.equal(await db.sync(), SyncResult.UPGRADED);
+      assert.deepEqual(recordedVersions(await snapshot(db)), [1, 2]);
+    });
+
+    it('a statement that cannot run in a transaction, without the marker, hints at the marker and changes nothing', async () => {
+      const { db, dir } = await setup(dialect, usersOnly);
+      await db.sync();
+      const before = await snapshot(db);
+      const statement = dialect === 'postgres' ? 'CREATE INDEX CONCURRENTLY users_email_idx ON users (email);' : 'VACUUM;';
+      await writeFile(join(dir, '002_index.sql'), `CREATE TABLE before_index (id INTEGER);\n${statement}\n`);
+      const error = await expectError<MigrationError>(() => db.sync(), MigrationError, 'MIGRATION_FAILED', [
+        /^002_index\.sql:2:1: /,
+        /cannot (run inside a transaction block|VACUUM from within a transaction)/,
+        /this statement cannot run in a transaction: add the line "-- sql-helpers:no-transaction" to the file/,
+      ]);
+      if (dialect === 'postgres') assert.equal(error.sqlState, '25001');
+      await assertUnchanged(db, before);
+    });
+
+    it('a BEGIN inside a function body or trigger is not mistaken for transaction control', async () => {
+      const body =
+        dialect === 'postgres'
+          ? 'CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.email := lower(NEW.email);\n  RETURN NEW;\nEND;\n$$;\n' +
+            'CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();\n'
+          : 'CREATE TRIGGER users_touch AFTER INSERT ON users BEGIN\n  UPDATE users SET email = lower(NEW.email) WHERE id = NEW.id;\nEND;\n';
+      const { db } = await setup(dialect, { ...usersOnly, '002_trigger.sql': body });
+      assert.equal(await db.sync(), SyncResult.CREATED);
+      await db.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'MiXeD@X'})`);
+      assert.deepEqual(await db.query(sql`SELECT email FROM users`), [{ email: 'mixed@x' }]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// State: the files and the version table disagree
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: recorded state on ${dialect}`, () => {
+    const { setup, tempDir } = harness();
+
+    async function applied() {
+      const env = await setup(dialect);
+      assert.equal(await env.db.sync(), SyncResult.CREATED);
+      return { ...env, before: await snapshot(env.db) };
+    }
+    const pending4 = (dir: string) => writeFile(join(dir, '004_posts.sql'), 'CREATE TABLE posts (id INTEGER);\n');
+
+    it('an applied file that was edited stops sync and upgrade before anything runs', async () => {
+      const { db, dir, before } = await applied();
+      await writeFile(join(dir, '002_groups.sql'), 'CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\n');
+      await pending4(dir);
+      for (const run of [() => db.sync(), () => db.upgrade()]) {
+        const error = await expectError<MigrationStateError>(run, MigrationStateError, 'CHECKSUM_MISMATCH', [
+          /002_groups\.sql was changed after it was applied \(recorded checksum [0-9a-f]{12}…, file [0-9a-f]{12}…\); restore it and put the change in a new migration/,
+        ]);
+        assert.deepEqual(error.versions, [2]);
+      }
+      assert.deepEqual((await db.verify()).problems.map((problem) => problem.code), ['CHECKSUM_MISMATCH']);
+      await assertUnchanged(db, before);
+    });
+
+    it('an applied file that was deleted stops sync, naming the file to restore', async () => {
+      const { db, dir, before } = await applied();
+      await unlink(join(dir, '002_groups.sql'));
+      await unlink(join(dir, '002_groups.down.sql'));
+      await pending4(dir);
+      const error = await expectError<MigrationStateError>(() => db.sync(), MigrationStateError, 'MISSING_FILE', [
+        /version 2 \(groups\) was applied but its file is gone; restore 2_groups\.sql/,
+      ]);
+      assert.deepEqual(error.versions, [2]);
+      await assertUnchanged(db, before);
+    });
+
+    it('a renamed file with the same version and content is the same migration: the checksum covers content only', async () => {
+      const { db, dir, before } = await applied();
+      await rename(join(dir, '002_groups.sql'), join(dir, '002_teams.sql'));
+      await rename(join(dir, '002_groups.down.sql'), join(dir, '002_teams.down.sql'));
+      assert.equal(await db.sync(), SyncResult.ALREADY_UP_TO_DATE);
+      assert.deepEqual(await db.verify(), { ok: true, problems: [] });
+      const entry = (await db.listMigrations()).find((listing) => listing.version === 2);
+      assert.equal(entry?.state, 'applied');
+      assert.equal(entry?.name, 'teams', 'the listing shows the file name; the version row keeps the name it was applied with');
+      await assertUnchanged(db, before);
+    });
+
+    it('a renumbered applied file is a missing version plus an out-of-order one: refused', async () => {
+      const { db, dir, before } = await applied();
+      await rename(join(dir, '002_groups.sql'), join(dir, '004_groups.sql'));
+      await unlink(join(dir, '002_groups.down.sql'));
+      const error = await expectError<MigrationStateError>(() => db.sync(), MigrationStateError, 'MISSING_FILE', [/^version 2 \(groups\) was applied but its file is gone/]);
+      assert.deepEqual(error.versions, [2]);
+      await assertUnchanged(db, before);
+    });
+
+    it('a pending file older than the newest applied one is refused unless out-of-order is allowed', async () => {
+      const { db, dir, open } = await setup(dialect, { '001_users.sql': BASIC_MIGRATIONS['001_users.sql']!, '003_later.sql': 'CREATE TABLE later (id INTEGER);\n' });
+      await db.sync();
+      const before = await snapshot(db);
+      await writeFile(join(dir, '002_late.sql'), 'CREATE TABLE late (id INTEGER);\n');
+      const error = await expectError<MigrationStateError>(() => db.sync(), MigrationStateError, 'OUT_OF_ORDER', [
+        /002_late\.sql is pending but the newer version 3 is already applied; renumber it above the applied versions, or allow out-of-order migrations/,
+      ]);
+      assert.deepEqual(error.versions, [2]);
+      await assertUnchanged(db, before);
+      assert.equal(await open(dir, { allowOutOfOrder: true }).sync(), SyncResult.UPGRADED);
+      assert.deepEqual(recordedVersions(await snapshot(db)), [1, 2, 3]);
+    });
+
+    it('a database ahead of its files is AHEAD, never upgradable, and sync refuses it', async () => {
+      const { db, before, open } = await applied();
+      const older = await migrationsDir({ '001_users.sql': BASIC_MIGRATIONS['001_users.sql']!, '002_groups.sql': BASIC_MIGRATIONS['002_groups.sql']! });
+      const oldCode = open(older);
+      try {
+        assert.equal(await oldCode.getStatus(), DatabaseStatus.AHEAD);
+        const error = await expectError<MigrationStateError>(() => oldCode.sync(), MigrationStateError, 'DATABASE_AHEAD', [
+          /the database has version 3 \(memberships\) applied, newer than every file here \(latest 2\); these files are older than the database: deploy the newer ones/,
+        ]);
+        assert.deepEqual(error.versions, [3]);
+        await expectError(() => oldCode.upgrade(), MigrationStateError, 'DATABASE_AHEAD', [/newer than every file/]);
+      } finally {
+        await rm(older, { recursive: true, force: true });
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('a version table of another shape is refused by sync and status, and left alone', async () => {
+      const { db } = await setup(dialect);
+      await db.execute(sql`CREATE TABLE sql_helpers_migrations (id INTEGER PRIMARY KEY, script TEXT)`);
+      await db.execute(sql`INSERT INTO sql_helpers_migrations (id, script) VALUES (1, ${'V1__init.sql'})`);
+      const before = await snapshot(db);
+      for (const run of [() => db.sync(), () => db.getStatus(), () => db.upgrade(), () => db.getCurrentRevision()]) {
+        await expectError(run, MigrationStateError, 'VERSION_TABLE_SHAPE', [
+          /version table (".+"\.)?"sql_helpers_migrations" exists but lacks the columns version, name, checksum, applied_at, duration_ms/,
+          /it may belong to another tool: choose another versionTable/,
+        ]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('stamp, upgrade and downgrade to a version that does not exist are refused, listing the known ones', async () => {
+      const { db, before } = await applied();
+      await expectError(() => db.stamp(7), MigrationStateError, 'UNKNOWN_TARGET', [/there is no migration with version 7; known versions: 1, 2, 3$/]);
+      await expectError(() => db.upgrade(99), MigrationStateError, 'UNKNOWN_TARGET', [/no migration with version 99/]);
+      await expectError(() => db.downgrade(5), MigrationStateError, 'UNKNOWN_TARGET', [/no migration with version 5; known versions: 1, 2, 3 \(or 0 for none\)/]);
+      for (const target of ['banana', '-1', '1.5', '']) {
+        await expectError(() => db.downgrade(target), MigrationStateError, 'UNKNOWN_TARGET', [/is neither "head" nor a version number/]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('upgrade or stamp to a version below the current one says to use downgrade', async () => {
+      const { db, before } = await applied();
+      await expectError(() => db.upgrade(1), MigrationStateError, 'TARGET_BELOW_CURRENT', [/version 3 is applied, above the target 1; use downgrade to go back/]);
+      await expectError(() => db.stamp(2), MigrationStateError, 'TARGET_BELOW_CURRENT', [/use downgrade to go back/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('downgrade with a missing down file refuses, changing nothing, and names the file to add', async () => {
+      const { db, dir, before } = await applied();
+      await unlink(join(dir, '002_groups.down.sql'));
+      const error = await expectError<MigrationStateError>(() => db.downgrade(0), MigrationStateError, 'MISSING_DOWN', [
+        /^cannot downgrade to 0, nothing was changed: 002_groups\.sql has no down file \(002_groups\.down\.sql\)$/,
+      ]);
+      assert.deepEqual(error.versions, [2]);
+      await assertUnchanged(db, before);
+      // Above the gap it still works.
+      await db.downgrade(2);
+      assert.deepEqual(recordedVersions(await snapshot(db)), [1, 2]);
+    });
+
+    it('create() on a database that has versions refuses and says to use sync', async () => {
+      const { db, before } = await applied();
+      const error = await expectError<MigrationStateError>(() => db.create(), MigrationStateError, 'ALREADY_CREATED', [
+        /the database already has 3 version\(s\) recorded \(latest 3\); use sync\(\) or upgrade\(\)/,
+      ]);
+      assert.deepEqual(error.versions, [1, 2, 3]);
+      await assertUnchanged(db, before);
+    });
+
+    it('a migrations folder that vanished after start fails cleanly', async () => {
+      const { db, open, before } = await applied();
+      const gone = await tempDir();
+      const late = open(gone);
+      await rm(gone, { recursive: true, force: true });
+      await expectError(() => late.sync(), MigrationFileError, 'MIGRATIONS_DIR_MISSING', [/does not exist/]);
+      await assertUnchanged(db, before);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers: bad input only (their normal behaviour is tested elsewhere)
+// ---------------------------------------------------------------------------------------------------------------
+
+const HELPER_MIGRATIONS: Record<string, string> = {
+  ...BASIC_MIGRATIONS,
+  '004_notes.sql': 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\n',
+  '005_unicode.sql': 'CREATE TABLE "ünïcødé" ("ñame" TEXT NOT NULL UNIQUE, "x;y" TEXT);\n',
+};
+
+interface UserRow {
+  id: number;
+  email: string;
+}
+
+describe('bad input: table() descriptions (no database)', () => {
+  it('a name over 63 bytes is refused, counted in UTF-8 bytes, and 63 is fine', async () => {
+    await expectError(() => table('t'.repeat(64), { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [
+      /is longer than 63 bytes; PostgreSQL would truncate it, so use a shorter name/,
+    ]);
+    await expectError(() => table('é'.repeat(32), { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/longer than 63 bytes/]);
+    await expectError(() => table('users', { primaryKey: 'c'.repeat(64) }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/longer than 63 bytes/]);
+    assert.equal(table('t'.repeat(63), { primaryKey: 'id' }).name, 't'.repeat(63));
+  });
+
+  it('empty names, NUL characters, two dots and an empty primary key are refused', async () => {
+    await expectError(() => table('', { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/must be a non-empty string/]);
+    await expectError(() => table('us\0ers', { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/contains a NUL character/]);
+    await expectError(() => table('a.b.c', { primaryKey: 'id' }), ConfigurationError, 'INVALID_TABLE', [/has more than one dot; use table\(name, \{ schema \}\)/]);
+    await expectError(() => table('users', { primaryKey: [] }), ConfigurationError, 'INVALID_TABLE', [/needs at least one primary-key column/]);
+  });
+});
+
+for (const dialect of dialects) {
+  describe(`bad input: helpers on ${dialect}`, () => {
+    const { setup } = harness();
+    const users = table<UserRow>('users', { primaryKey: 'id' });
+    const memberships = table<{ user_id: number; group_id: number }>('memberships', { primaryKey: ['user_id', 'group_id'] });
+    const notes = table<{ id: number; body: string }>('notes', { primaryKey: 'id' });
+
+    async function seeded() {
+      const env = await setup(dialect, HELPER_MIGRATIONS);
+      await env.db.sync();
+      await env.db.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'a@x'}), (2, ${'b@x'})`);
+      await env.db.execute(sql`INSERT INTO groups (id, name) VALUES (1, ${'admins'})`);
+      await env.db.execute(sql`INSERT INTO memberships (user_id, group_id) VALUES (1, 1)`);
+      return { ...env, before: await snapshot(env.db) };
+    }
+
+    it('empty attrs (or only undefined values) are refused by every matching helper', async () => {
+      const { db, before } = await seeded();
+      await expectError(() => getOne(db, users, {}), ConfigurationError, 'EMPTY_ATTRS', [/getOne on users needs at least one column in attrs/]);
+      await expectError(() => getOrCreate(db, users, { email: undefined }), ConfigurationError, 'EMPTY_ATTRS', [/getOrCreate on users needs at least one column/]);
+      await expectError(() => updateOrCreate(db, users, {}, { defaults: { email: 'z@x' } }), ConfigurationError, 'EMPTY_ATTRS', [/updateOrCreate on users/]);
+      await expectError(() => getOne(db, users, [] as never), ConfigurationError, 'INVALID_ATTRS', [/attrs for users must be an object of column → value/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('an unknown column is an UndefinedColumnError naming the helper and table', async () => {
+      const { db, before } = await seeded();
+      const loose = users as unknown as ReturnType<typeof table>;
+      await expectError(() => getOne(db, loose, { nope: 1 }), UndefinedColumnError, 'UNDEFINED_COLUMN', [
+        /^getOne on users: .*nope/,
+        /check the column names in attrs and defaults/,
+      ]);
+      await expectError(() => getOrCreate(db, loose, { nope: 'x' }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/^getOrCreate on users: /]);
+      await expectError(() => getOrCreate(db, loose, { email: 'new@x' }, { defaults: { nope: 1 } }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/nope/]);
+      await expectError(() => updateOrCreate(db, loose, { email: 'a@x' }, { defaults: { nope: 1 } }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/nope/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('attrs and defaults naming the same column are refused before any query', async () => {
+      const { db, before } = await seeded();
+      await expectError(() => getOrCreate(db, users, { email: 'c@x' }, { defaults: { email: 'd@x', id: 9 } }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP', [
+        /defaults repeat the attrs column\(s\) email of users; a column goes in one or the other/,
+      ]);
+      await expectError(() => getOrCreate(db, users, { email: 'c@x' }, { defaults: () => ({ email: 'd@x' }) }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP', [
+        /defaults repeat/,
+      ]);
+      // (On SQLite an object createDefaults is only checked when the row is created: see the report of issue 4.)
+      await expectError(() => updateOrCreate(db, users, { email: 'new@x' }, { createDefaults: { email: 'e@x' } }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP', [
+        /createDefaults repeat the attrs column\(s\) email/,
+      ]);
+      await assertUnchanged(db, before);
+    });
+
+    it('getOrCreate / updateOrCreate on columns without a unique constraint say to add one, inserting nothing', async () => {
+      const { db, before } = await seeded();
+      for (const run of [() => getOrCreate(db, notes, { body: 'hello' }), () => updateOrCreate(db, notes, { body: 'hello' }, { defaults: { id: 5 } })]) {
+        const error = await expectError(run, MissingUniqueConstraintError, 'NO_UNIQUE_CONSTRAINT', [
+          /needs a unique constraint or index on exactly \(body\) to be atomic/,
+          /CREATE UNIQUE INDEX ON notes \(body\)/,
+        ]);
+        assert.ok(error.cause, 'keeps the database error');
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('NULL: a null primary key is refused; null in attrs matches IS NULL; null into NOT NULL is a typed error', async () => {
+      const { db, before } = await seeded();
+      await expectError(() => getByPk(null, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [
+        /primary key of users must be a value or \{ id \}; got null/,
+      ]);
+      await expectError(() => getByPk(undefined, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/got undefined/]);
+      await expectError(() => getOne(db, users, { email: null }), NoResultFound, 'NO_RESULT_FOUND', [
+        /no row of users matches \(email\)/,
+      ]);
+      const notNull = await expectError(() => getOrCreate(db, users, { email: null }), NotNullViolationError, 'NOT_NULL_VIOLATION', [/null|NOT NULL/i]);
+      assert.equal(notNull.sqlState, dialect === 'postgres' ? '23502' : 'SQLITE_CONSTRAINT_NOTNULL');
+      await assertUnchanged(db, before);
+    });
+
+    it('quotes, semicolons and unicode in names stay names: no injection, a clear error when absent, and they work when present', async () => {
+      const { db, before } = await seeded();
+      const evil = table('users"; DROP TABLE users; --', { primaryKey: 'id' });
+      await expectError(() => getOne(db, evil, { id: 1 }), UndefinedTableError, 'UNDEFINED_TABLE', [/users"; DROP TABLE users; --|no such table/]);
+      const loose = users as unknown as ReturnType<typeof table>;
+      await expectError(() => getOne(db, loose, { 'email" = email OR "1': 'x' }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/getOne on users/]);
+      await expectError(() => getOne(db, loose, { 'id; DELETE FROM users': 1 }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/getOne on users/]);
+      await assertUnchanged(db, before);
+      // Present names with unicode and a semicolon are just names.
+      const unicode = table<{ ñame: string; 'x;y': string | null }>('ünïcødé', { primaryKey: 'ñame' });
+      const [row, created] = await getOrCreate(db, unicode, { ñame: 'zoë' }, { defaults: { 'x;y': '; DROP TABLE users' } });
+      assert.equal(created, true);
+      assert.deepEqual({ ...row }, { ñame: 'zoë', 'x;y': '; DROP TABLE users' });
+      assert.ok((await tableNames(db)).includes('users'));
+    });
+
+    it('a column name over 63 bytes in attrs is refused before any query', async () => {
+      const { db, before } = await seeded();
+      const loose = users as unknown as ReturnType<typeof table>;
+      await expectError(() => getOne(db, loose, { ['c'.repeat(64)]: 1 }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/longer than 63 bytes/]);
+      await expectError(() => getOrCreate(db, users, { email: 'q@x' }, { defaults: { ['é'.repeat(32)]: 1 } as never }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [
+        /longer than 63 bytes/,
+      ]);
+      await assertUnchanged(db, before);
+    });
+
+    it('a composite primary key given in the wrong shape says which shapes work', async () => {
+      const { db, before } = await seeded();
+      const shape = /primary key of memberships must be \{ user_id, group_id \} or \[user_id, group_id\]; got /;
+      for (const pk of [1, [1], [1, 1, 1], { user_id: 1 }, { user_id: 1, group_id: 1, role: 'x' }, { user_id: 1, group_id: null }, 'user_id=1']) {
+        await expectError(() => getByPk(pk, { session: db, model: memberships }), ConfigurationError, 'INVALID_PRIMARY_KEY', [shape]);
+      }
+      assert.deepEqual({ ...(await getByPk([1, 1], { session: db, model: memberships })) }, { user_id: 1, group_id: 1 });
+      await expectError(() => getByPk({ id: 1, other: 2 }, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/must be a value or \{ id \}/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('a plain string instead of the sql tag is refused with how to write it', async () => {
+      const { db, before } = await seeded();
+      await expectError(() => db.query('DELETE FROM users' as never), ConfigurationError, 'NOT_A_SQL_QUERY', [/must be built with the sql tag .* got a plain string/]);
+      await expectError(() => db.execute('DELETE FROM users' as never), ConfigurationError, 'NOT_A_SQL_QUERY', [/sql tag/]);
+      await assertUnchanged(db, before);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: the CLI', () => {
+  const { setup, tempDir } = harness();
+
+  async function usage(args: string[], says: RegExp) {
+    const cwd = await tempDir();
+    const text = await cli(args, cwd);
+    assert.equal(text.code, 2, `${args.join(' ')} → ${text.code}: ${text.stderr}`);
+    assert.equal(text.stdout, '');
+    assert.match(text.stderr, /^usage error: /);
+    assert.match(text.stderr, says);
+    assert.match(text.stderr, /run with --help for usage$/m);
+    assert.ok(text.stderr.trim().split('\n').length <= 2, text.stderr);
+    const json = await cli(['--json', ...args], cwd);
+    assert.equal(json.code, 2);
+    const doc = JSON.parse(json.stdout) as { error: { code: string; message: string } };
+    assert.equal(doc.error.code, 'USAGE');
+    assert.match(doc.error.message, says);
+    assert.equal(json.stderr, '');
+  }
+
+  it('an unknown command exits 2 listing the commands', async () => {
+    await usage(['migrate'], /unknown command "migrate"; commands: sync, status, current, upgrade, downgrade, stamp, create, drop, new, verify, history/);
+  });
+
+  it('an unknown flag exits 2 naming it', async () => {
+    await usage(['sync', '--databse', 'sqlite:x.db'], /Unknown option '--databse'/);
+  });
+
+  it('a missing argument exits 2 with the command line to write', async () => {
+    await usage(['downgrade'], /downgrade needs a target: sql-helpers-migrate downgrade <target>/);
+    await usage(['stamp'], /stamp needs a target/);
+  });
+
+  it('a flag missing its value exits 2', async () => {
+    await usage(['sync', '--dir'], /Option '--dir <value>' argument missing/);
+    await usage(['sync', '--dir', '--yes'], /Option '--dir' argument is ambiguous\. Did you forget to specify the option argument for '--dir'\?/);
+  });
+
+  for (const dialect of dialects) {
+    it(`drop without --yes exits 2 on ${dialect} and drops nothing`, async () => {
+      const { db, dir, database } = await setup(dialect);
+      await db.sync();
+      const before = await snapshot(db);
+      const cwd = await tempDir();
+      const run = await cli(['drop', '--database', database.uri, '--dir', dir, ...database.cliArgs], cwd);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /^usage error: drop deletes every table, view, sequence and type of the schema; run it again with --yes/);
+      await assertUnchanged(db, before);
+    });
+
+    it(`a bad target on ${dialect} exits 1 with the error code, changing nothing`, async () => {
+      const { db, dir, database } = await setup(dialect);
+      await db.sync();
+      const before = await snapshot(db);
+      const cwd = await tempDir();
+      const run = await cli(['downgrade', 'banana', '--database', database.uri, '--dir', dir, ...database.cliArgs], cwd);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^error: target "banana" is neither "head" nor a version number \[UNKNOWN_TARGET\]$/m);
+      const json = await cli(['downgrade', 'banana', '--json', '--database', database.uri, '--dir', dir, ...database.cliArgs], cwd);
+      assert.equal((JSON.parse(json.stdout) as { error: { code: string } }).error.code, 'UNKNOWN_TARGET');
+      await assertUnchanged(db, before);
+    });
+  }
+});
