@@ -218,6 +218,8 @@ export async function updateOrCreate<Row extends object>(
   const entries = matchEntries(model, attrs, 'updateOrCreate');
   const columns = entries.map(([column]) => column);
   const updates = separate(model, entries, options.defaults, 'defaults');
+  // An object is checked now, so that a mistake fails on every call, not only on the ones that create.
+  if (typeof options.createDefaults !== 'function') separate(model, entries, options.createDefaults, 'createDefaults');
   const createDefaults = () => {
     const resolved = typeof options.createDefaults === 'function' ? options.createDefaults() : options.createDefaults;
     const extra = separate(model, entries, resolved, 'createDefaults');
