@@ -379,6 +379,8 @@ for (const dialect of dialects) {
 
       await rejectsWith(updateOrCreate(db, users, { email: 'x@example.com' }, { defaults: { email: 'y@example.com' } }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP');
       await rejectsWith(updateOrCreate(db, users, { email: 'x@example.com' }, { createDefaults: { email: 'y@example.com' } }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP');
+      // Checked even when the row exists and createDefaults would not be used.
+      await rejectsWith(updateOrCreate(db, users, { email: 'uoc@example.com' }, { createDefaults: { email: 'y@example.com' } }), ConfigurationError, 'ATTRS_DEFAULTS_OVERLAP');
       await rejectsWith(updateOrCreate(db, users, {}), ConfigurationError, 'EMPTY_ATTRS');
       const unknown = await rejectsWith(updateOrCreate(db, users, { email: 'x@example.com' }, { defaults: { nope: 1 } as never }), UndefinedColumnError);
       assert.match(unknown.message, /^updateOrCreate on users: .*nope/);
