@@ -40,12 +40,14 @@ export function redactUri(uri: string): string {
   // The password runs to the last "@" of the authority (an unencoded "@" in it is still the password's); when the
   // authority does not end there (an unencoded "/" in the password, no "//"), hide from the first ":" to the last "@"
   // (for a lone URI only: not for text around one, such as an error message).
-  const parsed = uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^/?#]*)@/i, '$1***@');
-  if (parsed !== uri || /^sqlite:|\s/i.test(uri)) return parsed;
-  const at = uri.lastIndexOf('@');
-  const slashes = uri.indexOf('://');
-  const colon = uri.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
-  return at < 0 || colon < 0 || colon > at ? uri : `${uri.slice(0, colon + 1)}***${uri.slice(at)}`;
+  // `pg` also takes the password as a query parameter (`?password=…`): hide that too.
+  const text = uri.replace(/([?&]password=)[^&#\s]*/gi, '$1***');
+  const parsed = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^/?#]*)@/i, '$1***@');
+  if (parsed !== text || /^sqlite:|\s/i.test(text)) return parsed;
+  const at = text.lastIndexOf('@');
+  const slashes = text.indexOf('://');
+  const colon = text.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
+  return at < 0 || colon < 0 || colon > at ? text : `${text.slice(0, colon + 1)}***${text.slice(at)}`;
 }
 
 function parseSqlite(uri: string, redacted: string): SqliteTarget {
@@ -84,7 +86,7 @@ function parsePostgres(uri: string, redacted: string): PostgresTarget {
     if (port !== undefined && Number(port) > 65535) throw invalid(`port ${port} is out of range (1-65535)`, redacted);
     throw invalid('it does not parse as a URL', redacted);
   }
-  const password = url.password === '' ? undefined : decodeComponent(url.password, 'password', redacted);
+  const password = url.password === '' ? url.searchParams.get('password') || undefined : decodeComponent(url.password, 'password', redacted);
   decodeComponent(url.username, 'user name', redacted);
   const database = decodeComponent(url.pathname.replace(/^\//, ''), 'database name', redacted);
   const socketHost = url.searchParams.get('host');
