@@ -532,3 +532,22 @@ describe('readMigrations: a real folder', () => {
     await assertRejectsFileError(readMigrations(path, 'sqlite'), 'UNREADABLE_FILE', ['2_b.sql']);
   });
 });
+
+describe('the other dialect’s variant files', () => {
+  it('are validated too, so a broken .postgres.sql fails a SQLite run before anything runs', () => {
+    const enc = (text: string) => new TextEncoder().encode(text);
+    const sources = [
+      { file: '1_a.sql', content: enc('CREATE TABLE a (id INTEGER);') },
+      { file: '1_a.postgres.sql', content: enc('-- nothing but a comment\n') },
+    ];
+    assert.throws(
+      () => parseMigrations(sources, 'sqlite'),
+      (error: MigrationFileError) => error.code === 'EMPTY_MIGRATION' && error.files.includes('1_a.postgres.sql'),
+    );
+    const control = [
+      { file: '1_a.sql', content: enc('CREATE TABLE a (id INTEGER);') },
+      { file: '1_a.postgres.sql', content: enc('COMMIT;\n') },
+    ];
+    assert.throws(() => parseMigrations(control, 'sqlite'), (error: MigrationFileError) => error.code === 'TRANSACTION_CONTROL');
+  });
+});

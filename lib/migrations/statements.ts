@@ -6,7 +6,7 @@ export interface Statement {
   offset: number;
   line: number;
   column: number;
-  /** The first keyword, upper-cased (`CREATE`, `COMMIT`, …), or '' when it starts with a symbol. */
+  /** The first word, upper-cased (`CREATE`, `COMMIT`, …), or '' when the statement has none. */
   keyword: string;
 }
 
