@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import {
@@ -34,9 +32,8 @@ import {
   type DatabaseManagerOptions,
   type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, PG_URL, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, PG_URL, dialects, freshDatabase, migrationsDir, runCli, tableNames, type TestDatabase } from './support.js';
 
-const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
 /** A password the server ignores (trust auth) and that must never be printed. */
 const SECRET = 'Hunter2Secret';
 
@@ -71,16 +68,6 @@ interface Snapshot {
   tables: string[];
   versions: Array<{ version: number; name: string; checksum: string }>;
   rows: Record<string, number>;
-}
-
-async function tableNames(db: DatabaseManager): Promise<string[]> {
-  const rows =
-    db.dialect === 'sqlite'
-      ? await db.query<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-      : await db.query<{ name: string }>(
-          sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
-        );
-  return rows.map((row) => row.name);
 }
 
 async function snapshot(db: DatabaseManager, versionTable = 'sql_helpers_migrations'): Promise<Snapshot> {
@@ -147,26 +134,8 @@ function harness() {
   return { setup, tempDir, cleanups };
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[], cwd: string): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL;
-  delete env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], cwd: string) => runCli(args, { cwd });
 
 function withPassword(uri: string, port?: number): string {
   const url = new URL(uri);

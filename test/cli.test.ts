@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { DatabaseManager, sql } from '../lib/index.js';
-import { BASIC_MIGRATIONS, PG_URL, admin, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, PG_URL, admin, dialects, freshDatabase, migrationsDir, runCli, type TestDatabase } from './support.js';
 
-const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A password the PostgreSQL server ignores (trust auth) and that must never be printed. */
@@ -48,40 +45,23 @@ interface RunOptions {
  * Runs the real CLI in a child process. Every run also checks what holds for every command:
  * the password never appears, no stack trace without --stack, and --json prints exactly one JSON document on stdout.
  */
-function cli(args: string[], options: RunOptions): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.DATABASE_URL;
-  delete env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK;
-  Object.assign(env, options.env);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      // Shown when an assertion fails; the password is masked there too, so a failure report does not leak it.
-      const shown = `${args.join(' ')} → ${code}\nstdout: ${stdout}\nstderr: ${stderr}`.replaceAll(SECRET, '<PASSWORD>');
-      try {
-        assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET), `the password was printed by: ${shown}`);
-        if (!args.includes('--stack')) assert.doesNotMatch(stdout + stderr, /^\s+at /m, `a stack trace was printed by: ${shown}`);
-        let doc: Doc = {};
-        if (args.includes('--json')) {
-          try {
-            doc = JSON.parse(stdout) as Doc;
-          } catch {
-            assert.fail(`--json did not print exactly one JSON document: ${shown}`);
-          }
-          assert.equal(typeof doc, 'object', shown);
-          assert.equal(stderr, '', `--json wrote to stderr: ${shown}`);
-        }
-        resolve({ code, stdout, stderr, doc });
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
+async function cli(args: string[], options: RunOptions): Promise<Run> {
+  const { code, stdout, stderr } = await runCli(args, options);
+  // Shown when an assertion fails; the password is masked there too, so a failure report does not leak it.
+  const shown = `${args.join(' ')} → ${code}\nstdout: ${stdout}\nstderr: ${stderr}`.replaceAll(SECRET, '<PASSWORD>');
+  assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET), `the password was printed by: ${shown}`);
+  if (!args.includes('--stack')) assert.doesNotMatch(stdout + stderr, /^\s+at /m, `a stack trace was printed by: ${shown}`);
+  let doc: Doc = {};
+  if (args.includes('--json')) {
+    try {
+      doc = JSON.parse(stdout) as Doc;
+    } catch {
+      assert.fail(`--json did not print exactly one JSON document: ${shown}`);
+    }
+    assert.equal(typeof doc, 'object', shown);
+    assert.equal(stderr, '', `--json wrote to stderr: ${shown}`);
+  }
+  return { code, stdout, stderr, doc };
 }
 
 /** Lines of stdout that report an applied migration. */

@@ -1,41 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { DatabaseManager, identifier, sql, type Dialect } from '../lib/index.js';
-import { dialects, freshPgDatabase, migrationsDir } from './support.js';
+import { dialects, freshPgDatabase, migrationsDir, runCli, type CliRun } from './support.js';
 
-const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
 const PROCESSES = 12;
 const MIGRATIONS = 12;
 const ALL_VERSIONS = Array.from({ length: MIGRATIONS }, (_, index) => index + 1);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process; never rejects on a non-zero exit. */
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv };
-  delete env.DATABASE_URL;
-  if (!('SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK' in extraEnv)) delete env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
 
 const pad = (version: number) => String(version).padStart(3, '0');
 
@@ -93,7 +70,7 @@ interface SyncDocument {
 }
 
 interface RaceOutcome {
-  runs: Run[];
+  runs: CliRun[];
   documents: Array<SyncDocument | undefined>;
   /** Versions in the applied lists of every process, duplicates kept. */
   appliedVersions: number[];

@@ -19,9 +19,8 @@ import {
   type DatabaseManagerOptions,
   type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, admin, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, CLI, admin, dialects, freshDatabase, migrationsDir, recordedVersions, tableNames, type TestDatabase } from './support.js';
 
-const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -48,20 +47,7 @@ async function terminate(marker: string): Promise<number> {
   return rows.length;
 }
 
-async function tableNames(db: DatabaseManager): Promise<string[]> {
-  const rows =
-    db.dialect === 'sqlite'
-      ? await db.query<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-      : await db.query<{ name: string }>(
-          sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
-        );
-  return rows.map((row) => row.name);
-}
-
-async function versions(db: DatabaseManager): Promise<number[]> {
-  const rows = await db.query<{ version: string | number }>(sql`SELECT version FROM ${identifier('sql_helpers_migrations')} ORDER BY version`);
-  return rows.map((row) => Number(row.version));
-}
+const versions = (db: DatabaseManager) => recordedVersions(db);
 
 function harness() {
   const cleanups: Array<() => Promise<void>> = [];

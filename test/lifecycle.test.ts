@@ -10,11 +10,10 @@ import {
   MigrationFileError,
   MigrationStateError,
   SyncResult,
-  identifier,
   sql,
   type DatabaseManagerOptions,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, dialects, freshDatabase, migrationsDir, recordedVersions, tableNames, type TestDatabase } from './support.js';
 
 for (const dialect of dialects) {
   describe(`schema lifecycle on ${dialect}`, () => {
@@ -40,18 +39,7 @@ for (const dialect of dialects) {
       return { db: open(), dir, open, database };
     }
 
-    async function tableNames(db: DatabaseManager): Promise<string[]> {
-      const rows =
-        db.dialect === 'sqlite'
-          ? await db.query<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-          : await db.query<{ name: string }>(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`);
-      return rows.map((row) => row.name);
-    }
-
-    async function versions(db: DatabaseManager): Promise<number[]> {
-      const rows = await db.query<{ version: string | number }>(sql`SELECT version FROM ${identifier('sql_helpers_migrations')} ORDER BY version`);
-      return rows.map((row) => Number(row.version));
-    }
+    const versions = (db: DatabaseManager) => recordedVersions(db);
 
     it('goes NO_INFO → CREATED → UP_TO_DATE → UPGRADE_AVAILABLE → UPGRADED → ALREADY_UP_TO_DATE, and drops twice', async () => {
       const { db, dir } = await setup();

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { Dialect } from '../lib/index.js';
+import { identifier, sql, type DatabaseManager, type Dialect } from '../lib/index.js';
 
 /** Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips. */
 export const dialects: Dialect[] = ['sqlite', 'postgres'];
@@ -79,3 +81,50 @@ export const BASIC_MIGRATIONS: Record<string, string> = {
     'CREATE TABLE memberships (\n  user_id INTEGER NOT NULL REFERENCES users (id),\n  group_id INTEGER NOT NULL REFERENCES groups (id),\n  PRIMARY KEY (user_id, group_id)\n);\n',
   '003_memberships.down.sql': 'DROP TABLE memberships;\n',
 };
+
+/** The compiled CLI, run by the tests as a child process. */
+export const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));
+
+/** What a CLI run printed and how it exited. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the real CLI in a child process; never rejects on a non-zero exit. DATABASE_URL and the unsafe
+ * no-lock switch are removed from the environment unless `env` sets them.
+ */
+export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK;
+  Object.assign(env, options.env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The user tables of the managed schema (SQLite: of the file), sorted. */
+export async function tableNames(db: DatabaseManager): Promise<string[]> {
+  const rows =
+    db.dialect === 'sqlite'
+      ? await db.query<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+      : await db.query<{ name: string }>(
+          sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name`,
+        );
+  return rows.map((row) => row.name);
+}
+
+/** The versions recorded in the version table, ascending. */
+export async function recordedVersions(db: DatabaseManager, versionTable = 'sql_helpers_migrations'): Promise<number[]> {
+  const rows = await db.query<{ version: string | number }>(sql`SELECT version FROM ${identifier(versionTable)} ORDER BY version`);
+  return rows.map((row) => Number(row.version));
+}
