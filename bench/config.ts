@@ -1,0 +1,35 @@
+// Rounds and sizes. `--quick` divides the rounds (for trying the harness out); the defaults keep one full
+// `npm run bench` under about 4 minutes on the 2-core reference machine.
+export interface Config {
+  quick: boolean;
+  helperRounds: number;
+  /** Calls per side per round, PostgreSQL (16 callers share them) and SQLite. */
+  pgCalls: number;
+  sqliteCalls: number;
+  migrateRounds: number;
+  noopRounds: number;
+  coldRounds: number;
+  concurrentRounds: number;
+  /** Migrations applied by the "apply" and "no-op sync" scenarios, and by the concurrency one. */
+  migrations: number;
+  concurrentMigrations: number;
+  processes: number;
+}
+
+export function configFrom(argv: string[]): Config {
+  const quick = argv.includes('--quick');
+  const q = (full: number, small: number) => (quick ? small : full);
+  return {
+    quick,
+    helperRounds: q(7, 2),
+    pgCalls: q(8000, 800),
+    sqliteCalls: q(50000, 4000),
+    migrateRounds: q(5, 1),
+    noopRounds: q(9, 2),
+    coldRounds: q(9, 2),
+    concurrentRounds: q(5, 1),
+    migrations: 500,
+    concurrentMigrations: 40,
+    processes: 12,
+  };
+}
