@@ -364,7 +364,7 @@ const FOLDER_CASES: FolderCase[] = [
     title: 'a file that is not UTF-8 (Latin-1)',
     files: { '002_latin1.sql': Buffer.from("CREATE TABLE cafe (name TEXT DEFAULT 'caf\u00e9');\n", 'latin1') },
     code: 'NOT_UTF8',
-    says: [/"002_latin1\.sql" is not valid UTF-8; save it as UTF-8/],
+    says: [/"002_latin1\.sql" is not valid UTF-8 \(line 1\); save it as UTF-8/],
   },
   {
     title: 'a name with a dot in it',

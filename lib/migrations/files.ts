@@ -1,9 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dialect, Script } from '../driver/driver.js';
 import { MigrationFileError } from '../errors.js';
-import { TRANSACTION_CONTROL, hasNoTransactionMarker, splitStatements } from './statements.js';
+import { TRANSACTION_CONTROL, hasNoTransactionMarker, locate, splitStatements } from './statements.js';
 
 /** One side (up or down) of a migration, as read from its file. */
 export interface MigrationScript extends Script {
@@ -30,7 +31,6 @@ export interface MigrationSource {
 }
 
 const FILE_NAME = /^(\d+)_([^.]+)(?:\.(postgres|sqlite))?(\.down)?\.sql$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Text with a leading BOM removed and CRLF line ends turned into LF: what the checksum covers. */
 export function normalizeText(text: string): string {
@@ -75,17 +75,24 @@ function parseFileName(file: string): ParsedName {
 }
 
 function toScript(file: string, content: Uint8Array, dialect: Dialect): MigrationScript {
-  let decoded: string;
-  try {
-    decoded = utf8.decode(content);
-  } catch (error) {
-    throw new MigrationFileError(`migration file ${JSON.stringify(file)} is not valid UTF-8; save it as UTF-8`, {
+  // isUtf8 + toString is several times faster than a fatal TextDecoder, and start-up reads every file.
+  if (!isUtf8(content)) {
+    let cause: unknown;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(content);
+    } catch (error) {
+      cause = error;
+    }
+    const replaced = new TextDecoder('utf-8').decode(content);
+    const { line } = locate(replaced, replaced.indexOf('\uFFFD'));
+    throw new MigrationFileError(`migration file ${JSON.stringify(file)} is not valid UTF-8 (line ${line}); save it as UTF-8`, {
       code: 'NOT_UTF8',
       files: [file],
-      cause: error,
+      line,
+      cause,
     });
   }
-  const text = normalizeText(decoded);
+  const text = normalizeText(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8'));
   const statements = splitStatements(text, dialect);
   if (statements.length === 0) {
     throw new MigrationFileError(`migration file ${JSON.stringify(file)} contains no SQL statement; write one or delete the file`, {
@@ -175,7 +182,7 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
 export async function readMigrations(dir: string, dialect: Dialect): Promise<Migration[]> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new MigrationFileError(
@@ -187,18 +194,16 @@ export async function readMigrations(dir: string, dialect: Dialect): Promise<Mig
   }
   // A directory named like a migration is not skipped: reading it fails below, as it should (EISDIR).
   const files = entries.filter((entry) => !entry.name.startsWith('.') && entry.name.endsWith('.sql')).map((entry) => entry.name);
-  const sources = await Promise.all(
-    files.map(async (file) => {
-      try {
-        return { file, content: await readFile(join(dir, file)) };
-      } catch (error) {
-        throw new MigrationFileError(`cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}; it must be a readable file (a broken symlink or a folder named *.sql cannot be read)`, {
-          code: 'UNREADABLE_FILE',
-          files: [file],
-          cause: error,
-        });
-      }
-    }),
-  );
+  // Synchronous reads: hundreds of small files are read faster in a loop than through as many FileHandles.
+  const sources = files.map((file) => {
+    try {
+      return { file, content: readFileSync(join(dir, file)) };
+    } catch (error) {
+      throw new MigrationFileError(
+        `cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}; it must be a readable file (a broken symlink or a folder named *.sql cannot be read)`,
+        { code: 'UNREADABLE_FILE', files: [file], cause: error },
+      );
+    }
+  });
   return parseMigrations(sources, dialect);
 }

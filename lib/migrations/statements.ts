@@ -33,7 +33,12 @@ export function offsetOfCharacter(text: string, characterIndex: number): number 
   return offset;
 }
 
-const isWordChar = (c: string) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+// Character-code tests: the splitter runs on every migration file at start-up, so it avoids regexes per character.
+function isWordCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36 || code >= 128;
+}
+const isWordChar = (c: string | undefined) => c !== undefined && isWordCode(c.charCodeAt(0));
+const isSpaceCode = (code: number) => code === 32 || (code >= 9 && code <= 13);
 
 /**
  * The statement-completion states of SQLite's own `sqlite3_complete()`: a `;` ends a statement except
@@ -70,11 +75,21 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
   let trigger = TriggerState.Start;
   const n = text.length;
   let i = 0;
+  // Line and column are found incrementally: statements come in order, so the text is scanned once.
+  let scanned = 0;
+  let line = 1;
+  let lineStart = 0;
 
   const finish = (end: number) => {
     if (contentStart >= 0) {
-      const body = text.slice(contentStart, end).trimEnd();
-      statements.push({ text: body, offset: contentStart, ...locate(text, contentStart), keyword });
+      for (; scanned < contentStart; scanned++) {
+        if (text.charCodeAt(scanned) === 10) {
+          line++;
+          lineStart = scanned + 1;
+        }
+      }
+      const column = [...text.slice(lineStart, contentStart)].length + 1;
+      statements.push({ text: text.slice(contentStart, end).trimEnd(), offset: contentStart, line, column, keyword });
     }
     contentStart = -1;
     keyword = '';
@@ -101,7 +116,7 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
       }
     } else if (c === "'" || c === '"' || (dialect === 'sqlite' && c === '`')) {
       markContent(i);
-      const backslashEscapes = c === "'" && dialect === 'postgres' && i > 0 && /[eE]/.test(text[i - 1]!) && !isWordChar(text[i - 2] ?? ' ');
+      const backslashEscapes = c === "'" && dialect === 'postgres' && (text[i - 1] === 'e' || text[i - 1] === 'E') && !isWordChar(text[i - 2]);
       i++;
       while (i < n) {
         if (backslashEscapes && text[i] === '\\') { i += 2; continue; }
@@ -117,7 +132,7 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
       markContent(i);
       const close = text.indexOf(']', i);
       i = close < 0 ? n : close + 1;
-    } else if (dialect === 'postgres' && c === '$' && !isWordChar(text[i - 1] ?? ' ')) {
+    } else if (dialect === 'postgres' && c === '$' && !isWordChar(text[i - 1])) {
       const tag = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(text.slice(i, i + 64))?.[0];
       markContent(i);
       if (tag) {
@@ -138,16 +153,19 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
         finish(i);
         i++;
       }
-    } else if (isWordChar(c)) {
+    } else if (isWordCode(text.charCodeAt(i))) {
       markContent(i);
       let j = i + 1;
-      while (j < n && isWordChar(text[j]!)) j++;
-      const word = text.slice(i, j).toUpperCase();
-      if (keyword === '') keyword = /^[A-Z]/.test(word) ? word : '';
-      trigger = nextTriggerState(trigger, word);
+      while (j < n && isWordCode(text.charCodeAt(j))) j++;
+      // Only the first word and, on SQLite, the words around CREATE TRIGGER … END need reading.
+      if (keyword === '' || (dialect === 'sqlite' && trigger !== TriggerState.Normal && trigger !== TriggerState.Trigger)) {
+        const word = text.slice(i, j).toUpperCase();
+        if (keyword === '') keyword = /^[A-Z]/.test(word) ? word : '';
+        trigger = nextTriggerState(trigger, word);
+      }
       i = j;
     } else {
-      if (!/\s/.test(c)) {
+      if (!isSpaceCode(text.charCodeAt(i))) {
         markContent(i);
         if (trigger === TriggerState.Start) trigger = TriggerState.Normal;
       }
