@@ -7,7 +7,7 @@ import {
   UndefinedColumnError,
 } from './errors.js';
 import { Session } from './session.js';
-import { identifier, join, raw, sql, type Sql } from './sql.js';
+import { Sql, identifier, join, raw, sql } from './sql.js';
 
 /** A table description: the seed's `model`. `Row` types the helpers' results. */
 export interface Model<Row extends object = Record<string, unknown>> {
@@ -53,9 +53,30 @@ function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string
   if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) {
     throw new ConfigurationError(`${what} for ${describeTable(model)} must be an object of column → value`, { code: 'INVALID_ATTRS' });
   }
-  const entries = Object.entries(attrs).filter(([, value]) => value !== undefined);
-  for (const [column] of entries) identifier(column);
-  return entries;
+  // Names are checked where they are quoted (once per statement shape), not here on every call.
+  return Object.entries(attrs).filter(([, value]) => value !== undefined);
+}
+
+// The helpers run the same few statement shapes again and again: per model, keep the rendered strings of each
+// SELECT shape (which columns, which of them NULL), so a call only binds new values into them.
+const selectShapes = new WeakMap<TableInfo, Map<string, readonly string[]>>();
+const SHAPES_PER_MODEL = 256;
+
+function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): Sql {
+  let key = suffix;
+  const values: unknown[] = [];
+  for (const [column, value] of entries) {
+    key += value === null ? `\0n${column}` : `\0v${column}`;
+    if (value !== null) values.push(value);
+  }
+  let shapes = selectShapes.get(model);
+  if (shapes === undefined) selectShapes.set(model, (shapes = new Map()));
+  const strings = shapes.get(key);
+  if (strings !== undefined) return new Sql(strings, values);
+  const built = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`;
+  if (shapes.size >= SHAPES_PER_MODEL) shapes.clear();
+  shapes.set(key, built.strings);
+  return built;
 }
 
 function whereOf(entries: Array<[string, unknown]>): Sql {
@@ -91,12 +112,10 @@ function explained(error: unknown, helper: string, model: TableInfo, columns: st
   return error;
 }
 
-async function guarded<T>(helper: string, model: TableInfo, columns: string[], run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
+function guarded<T>(helper: string, model: TableInfo, columns: string[], run: () => Promise<T>): Promise<T> {
+  return run().catch((error: unknown) => {
     throw explained(error, helper, model, columns);
-  }
+  });
 }
 
 function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
@@ -123,13 +142,13 @@ export async function getByPk<Row extends object>(
   { session, model }: { session: Session; model: Model<Row> },
 ): Promise<Row | null> {
   const entries = primaryKeyEntries(model, pk);
-  return guarded('getByPk', model, [], () => session.maybeOne<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)}`));
+  return guarded('getByPk', model, [], () => session.maybeOne<Row>(selectWhere(model, entries, '')));
 }
 
 /** The one row matching `attrs`; throws `NoResultFound` for none and `MultipleResultsFound` for more. */
 export async function getOne<Row extends object>(session: Session, model: Model<Row>, attrs: Attrs<Row>): Promise<Row> {
   const entries = matchEntries(model, attrs, 'getOne');
-  const rows = await guarded('getOne', model, [], () => session.query<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`));
+  const rows = await guarded('getOne', model, [], () => session.query<Row>(selectWhere(model, entries, 'LIMIT 2')));
   if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
   if (rows.length > 1) {
     throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
@@ -183,7 +202,7 @@ export async function getOrCreate<Row extends object>(
   const columns = entries.map(([column]) => column);
   const defaults = typeof options.defaults === 'function' ? undefined : options.defaults;
   separate(model, entries, defaults, 'defaults');
-  const select = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`;
+  const select = selectWhere(model, entries, 'LIMIT 2');
   let insert: Sql | undefined;
   return guarded('getOrCreate', model, columns, async () => {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -249,7 +268,7 @@ export async function updateOrCreate<Row extends object>(
     // database's write lock from its first statement. The insert still names the conflict target, so that
     // attrs no unique constraint covers fail here as they do on PostgreSQL, not first in production.
     return session.transaction(async (tx): Promise<[Row, boolean]> => {
-      const found = await tx.query<Row>(sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2`);
+      const found = await tx.query<Row>(selectWhere(model, entries, 'LIMIT 2'));
       if (found.length > 1) throw multiple();
       if (found.length === 0) {
         const insert = insertQuery(model, [...entries, ...updates, ...createDefaults()], sql`ON CONFLICT (${conflictTarget}) DO NOTHING`);

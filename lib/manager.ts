@@ -88,6 +88,12 @@ export class DatabaseManager extends Session {
   }
 
   protected run<R>(query: Sql): Promise<QueryResult<R>> {
+    try {
+      const now = this.#driver.runIfIdle?.<R>(query);
+      if (now !== undefined) return Promise.resolve(now);
+    } catch (error) {
+      return Promise.reject(fromDriverError(error, this.#driver.errorContext));
+    }
     return withConnection(this.#driver, (connection) =>
       connection.query<R>(query).catch((error: unknown) => {
         throw fromDriverError(error, this.#driver.errorContext);

@@ -12,6 +12,8 @@ function assertSql(query: unknown): asserts query is Sql {
   }
 }
 
+const rowsOf = <R>(result: QueryResult<R>): R[] => result.rows;
+
 /** Runs SQL: the `DatabaseManager` itself (a pooled connection per call) or a transaction. */
 export abstract class Session {
   /** `'postgres'` or `'sqlite'`. */
@@ -35,9 +37,13 @@ export abstract class Session {
   abstract transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 
   /** All rows of `query`. */
-  async query<R = Row>(query: Sql): Promise<R[]> {
-    assertSql(query);
-    return (await this.run<R>(query)).rows;
+  query<R = Row>(query: Sql): Promise<R[]> {
+    try {
+      assertSql(query);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.run<R>(query).then(rowsOf);
   }
 
   /** Exactly one row; throws `NoResultFound` for none and `MultipleResultsFound` for more. */

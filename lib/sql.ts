@@ -6,8 +6,21 @@ export { sql, Sql, bulk, empty, join, raw };
 /** PostgreSQL silently truncates longer names, so both dialects refuse them. */
 export const MAX_IDENTIFIER_BYTES = 63;
 
+// Names repeat (the helpers quote the same columns on every call): remember the quoted form of the recent ones.
+const quoted = new Map<string, string>();
+const QUOTED_CACHE_SIZE = 1024;
+
 /** Quotes one name part, refusing names that cannot round-trip unchanged. */
 export function quoteIdentifierPart(part: string): string {
+  const known = quoted.get(part);
+  if (known !== undefined) return known;
+  const result = quoteUncached(part);
+  if (quoted.size >= QUOTED_CACHE_SIZE) quoted.clear();
+  quoted.set(part, result);
+  return result;
+}
+
+function quoteUncached(part: string): string {
   if (typeof part !== 'string' || part.length === 0) {
     throw new InvalidIdentifierError(`an identifier must be a non-empty string, got ${JSON.stringify(part)}`);
   }

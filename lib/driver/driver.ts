@@ -64,6 +64,11 @@ export interface Driver {
   /** Checks out a connection (on SQLite, waits for the single connection to be free). */
   acquire(): Promise<Connection>;
   /**
+   * Runs one statement at once when that needs no waiting (SQLite with its connection free), skipping the
+   * promise hand-off of `acquire()`; returns `undefined` when the caller must `acquire()` instead.
+   */
+  runIfIdle?<R = Row>(query: Sql): QueryResult<R> | undefined;
+  /**
    * Checks out a connection holding the migration lock named `lockName`, waiting at most `timeoutMs`.
    * `lock: false` exists only so the concurrency tests can show what goes wrong without it.
    */

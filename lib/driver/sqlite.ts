@@ -121,6 +121,10 @@ export class SqliteDriver implements Driver {
     };
   }
 
+  runIfIdle<R = Row>(query: Sql): QueryResult<R> | undefined {
+    return this.#busy ? undefined : this.run<R>(query);
+  }
+
   /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
   run<R = Row>(query: Sql): QueryResult<R> {
     const text = query.sql;
