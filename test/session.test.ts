@@ -178,3 +178,32 @@ describe('SQLite connection hand-off', () => {
     }
   });
 });
+
+describe('prepared statements on postgres', () => {
+  it('survives a table gaining a column behind a prepared SELECT *, and reports it inside a transaction', async () => {
+    const database = await freshDatabase('postgres');
+    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    // One connection, so every call meets the statement it prepared before.
+    const db = new DatabaseManager(database.uri, dir, { ...database.options, engineArgs: { max: 1 } });
+    try {
+      await db.sync();
+      await db.execute(sql`INSERT INTO users (id, email) VALUES (${1}, ${'a@example.com'})`);
+      const select = (session: { query: DatabaseManager['query'] }) => session.query<Record<string, unknown>>(sql`SELECT * FROM users WHERE id = ${1}`);
+      assert.deepEqual(Object.keys((await select(db))[0]!), ['id', 'email']);
+      await db.execute(sql`ALTER TABLE users ADD COLUMN nickname TEXT`);
+      assert.deepEqual(Object.keys((await select(db))[0]!), ['id', 'email', 'nickname'], 'retried under a fresh statement');
+
+      await select(db); // prepared again, under a new name, with the new columns
+      await db.execute(sql`ALTER TABLE users ADD COLUMN age INTEGER`);
+      await assert.rejects(
+        db.transaction((tx) => select(tx as unknown as DatabaseManager)),
+        (error: QueryError) => error.sqlState === '0A000' && /cached plan/.test(error.message),
+      );
+      assert.deepEqual(Object.keys((await select(db))[0]!), ['id', 'email', 'nickname', 'age'], 'a later call prepares it afresh');
+    } finally {
+      await db.close();
+      await database.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -26,13 +26,57 @@ function scriptOffset(error: unknown, text: string, base: number): number | unde
   return Number.isInteger(position) && position > 0 ? offsetOfCharacter(text, position - 1) + base : undefined;
 }
 
+/**
+ * Names for the statements this pool prepares. A statement with values is sent as a named (prepared)
+ * statement, so each connection parses and plans it once and later calls skip Parse. The map is capped:
+ * past it, new texts run unnamed rather than pile up prepared statements on every server session.
+ */
+class StatementNames {
+  static readonly LIMIT = 500;
+  readonly #names = new Map<string, string>();
+  #next = 0;
+
+  nameFor(text: string): string | undefined {
+    const known = this.#names.get(text);
+    if (known !== undefined || this.#names.size >= StatementNames.LIMIT) return known;
+    const name = `sqlh_${(this.#next++).toString(36)}`;
+    this.#names.set(text, name);
+    return name;
+  }
+
+  /** Forgets a text whose prepared form went stale; its next use is prepared afresh under a new name. */
+  forget(text: string): void {
+    this.#names.delete(text);
+  }
+}
+
+// "cached plan must not change result type": a table behind a prepared SELECT * gained or lost a column.
+const isStalePlan = (error: unknown) => (error as { code?: unknown }).code === '0A000' && /cached plan/.test(String((error as Error).message));
+
+/** A pool client, or a dedicated client dressed as one (what migrations use). */
+type CheckedOutClient = Pick<PoolClient, 'query'> & { release(error?: boolean | Error): void };
+
 class PostgresConnection implements Connection {
   #released = false;
 
-  constructor(protected readonly client: PoolClient) {}
+  constructor(
+    protected readonly client: CheckedOutClient,
+    readonly names: StatementNames,
+  ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
-    const result = await this.client.query(query.text, query.values);
+    const text = query.text;
+    const name = query.values.length > 0 ? this.names.nameFor(text) : undefined;
+    let result;
+    try {
+      result = await this.client.query({ text, values: query.values, ...(name === undefined ? {} : { name }) });
+    } catch (error) {
+      if (name === undefined || !isStalePlan(error)) throw error;
+      this.names.forget(text);
+      // Outside a transaction the statement can simply run again; inside one, the transaction is already aborted.
+      if ((this.client as unknown as { _txStatus?: string })._txStatus !== 'I') throw error;
+      result = await this.client.query({ text, values: query.values });
+    }
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   }
 
@@ -45,12 +89,13 @@ class PostgresConnection implements Connection {
 
 class PostgresMigrationConnection extends PostgresConnection implements MigrationConnection {
   constructor(
-    client: PoolClient,
-    readonly lockClient: PoolClient,
+    client: CheckedOutClient,
+    readonly lockClient: CheckedOutClient,
     readonly lockKey: Sql,
     readonly schema: string | undefined,
+    names: StatementNames,
   ) {
-    super(client);
+    super(client, names);
   }
 
   // After a failure the transaction is aborted; a dead connection cannot roll back, and unlock() discards it anyway.
@@ -167,7 +212,9 @@ export class PostgresDriver implements Driver {
   readonly engine: Pool;
   readonly errorContext;
   readonly #schema: string | undefined;
+  readonly #config: PoolConfig;
   #schemaEnsured = false;
+  readonly #names = new StatementNames();
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
     const pg = require('pg') as typeof import('pg');
@@ -177,6 +224,7 @@ export class PostgresDriver implements Driver {
       const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\ ]/g, '\\$&')},public`;
       config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
     }
+    this.#config = config;
     this.engine = new pg.Pool(config);
     this.errorContext = { target: target.redacted, secret: target.password };
     this.#schema = options.schema;
@@ -201,7 +249,7 @@ export class PostgresDriver implements Driver {
       this.#schemaEnsured = true;
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`).catch(() => undefined);
     }
-    return new PostgresConnection(client);
+    return new PostgresConnection(client, this.#names);
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
@@ -213,7 +261,7 @@ export class PostgresDriver implements Driver {
       lockClient.release();
       throw error;
     }
-    let work: PoolClient;
+    let work: CheckedOutClient;
     try {
       work = await this.#connect();
       if (this.#schema !== undefined) await work.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`);
@@ -221,15 +269,16 @@ export class PostgresDriver implements Driver {
       lockClient.release(true);
       throw fromDriverError(error, this.errorContext);
     }
-    return new PostgresMigrationConnection(work, lockClient, lockKey, this.#schema);
+    return new PostgresMigrationConnection(work, lockClient, lockKey, this.#schema, this.#names);
   }
 
   // pg_advisory_lock() would wait inside a transaction snapshot and stall CREATE INDEX CONCURRENTLY run
   // by the lock holder; polling pg_try_advisory_lock() holds no snapshot between attempts.
-  async #pollLock(client: PoolClient, lockKey: Sql, lockName: string, timeoutMs: number): Promise<void> {
+  async #pollLock(client: CheckedOutClient, lockKey: Sql, lockName: string, timeoutMs: number): Promise<void> {
     const attempt = sql`SELECT pg_try_advisory_lock(${lockKey}) AS locked`;
     const deadline = Date.now() + timeoutMs;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    // A short cap: a waiter notices a released lock within 50 ms, and an attempt costs the server next to nothing.
+    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
       const { rows } = await client.query(attempt.text, attempt.values).catch((error: unknown) => {
         throw fromDriverError(error, this.errorContext);
       });
@@ -246,12 +295,18 @@ export class PostgresDriver implements Driver {
     }
   }
 
-  async #connect(): Promise<PoolClient> {
+  // Migrations use connections of their own, outside the pool: the lock and the work connection must not wait
+  // for (or starve) a small pool, and the work connection, which ran arbitrary SQL, is closed afterwards anyway.
+  async #connect(): Promise<CheckedOutClient> {
+    const pg = require('pg') as typeof import('pg');
+    const client = new pg.Client(this.#config);
+    client.on('error', () => undefined);
     try {
-      return await this.engine.connect();
+      await client.connect();
     } catch (error) {
       throw fromDriverError(error, this.errorContext);
     }
+    return Object.assign(client, { release: () => void client.end().catch(() => undefined) });
   }
 
   relationExistsQuery(name: string[], column?: string): Sql {
