@@ -52,6 +52,15 @@ export interface MigrationConnection {
   unlock(): Promise<void>;
 }
 
+/** Reads rows on the connection that waits for the migration lock. */
+export type LockWaitReader = (query: Sql) => Promise<Row[]>;
+
+/** How `acquireMigrationLock` waits. */
+export interface LockOptions {
+  lock?: boolean;
+  stopWaiting?: ((read: LockWaitReader) => Promise<boolean>) | undefined;
+}
+
 /** The seam: everything that differs between PostgreSQL and SQLite lives behind it. */
 export interface Driver {
   readonly dialect: Dialect;
@@ -70,9 +79,11 @@ export interface Driver {
   runIfIdle?<R = Row>(query: Sql): QueryResult<R> | undefined;
   /**
    * Checks out a connection holding the migration lock named `lockName`, waiting at most `timeoutMs`.
-   * `lock: false` exists only so the concurrency tests can show what goes wrong without it.
+   * Between attempts it asks `options.stopWaiting` (given a way to read) whether the wait is still worth it,
+   * and returns `null` when it is not. `lock: false` exists only so the concurrency tests can show what goes
+   * wrong without the lock.
    */
-  acquireMigrationLock(lockName: string, timeoutMs: number, lock?: boolean): Promise<MigrationConnection>;
+  acquireMigrationLock(lockName: string, timeoutMs: number, options?: LockOptions): Promise<MigrationConnection | null>;
   /**
    * A query returning one row `{ present }`: whether the table or view `name` (quoted parts, optionally
    * schema-qualified) exists, and when `column` is given, whether it has that column.

@@ -6,7 +6,17 @@ import { LockTimeoutError, fromDriverError } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import type { PostgresTarget } from '../uri.js';
-import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
+import {
+  ScriptFailure,
+  type Connection,
+  type Driver,
+  type LockOptions,
+  type LockWaitReader,
+  type MigrationConnection,
+  type QueryResult,
+  type Row,
+  type Script,
+} from './driver.js';
 
 const require = createRequire(import.meta.url);
 
@@ -252,11 +262,14 @@ export class PostgresDriver implements Driver {
     return new PostgresConnection(client, this.#names);
   }
 
-  async acquireMigrationLock(lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
+  async acquireMigrationLock(lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
     const lockKey = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)`;
     const lockClient = await this.#connect();
     try {
-      if (lock) await this.#pollLock(lockClient, lockKey, lockName, timeoutMs);
+      if (options.lock !== false && !(await this.#pollLock(lockClient, lockKey, lockName, timeoutMs, options.stopWaiting))) {
+        lockClient.release();
+        return null;
+      }
     } catch (error) {
       lockClient.release();
       throw error;
@@ -273,16 +286,24 @@ export class PostgresDriver implements Driver {
   }
 
   // pg_advisory_lock() would wait inside a transaction snapshot and stall CREATE INDEX CONCURRENTLY run
-  // by the lock holder; polling pg_try_advisory_lock() holds no snapshot between attempts.
-  async #pollLock(client: CheckedOutClient, lockKey: Sql, lockName: string, timeoutMs: number): Promise<void> {
+  // by the lock holder; polling pg_try_advisory_lock() holds no snapshot between attempts. False: gave up.
+  async #pollLock(
+    client: CheckedOutClient,
+    lockKey: Sql,
+    lockName: string,
+    timeoutMs: number,
+    stopWaiting: LockOptions['stopWaiting'],
+  ): Promise<boolean> {
     const attempt = sql`SELECT pg_try_advisory_lock(${lockKey}) AS locked`;
+    const read: LockWaitReader = async (query) => (await client.query(query.text, query.values)).rows as Row[];
     const deadline = Date.now() + timeoutMs;
     // A short cap: a waiter notices a released lock within 50 ms, and an attempt costs the server next to nothing.
     for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
       const { rows } = await client.query(attempt.text, attempt.values).catch((error: unknown) => {
         throw fromDriverError(error, this.errorContext);
       });
-      if (rows[0]?.locked === true) return;
+      if (rows[0]?.locked === true) return true;
+      if (stopWaiting && (await stopWaiting(read))) return false;
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new LockTimeoutError(

@@ -1,9 +1,20 @@
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError, ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
 import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
-import { ScriptFailure, type Connection, type Driver, type MigrationConnection, type QueryResult, type Row, type Script } from './driver.js';
+import {
+  ScriptFailure,
+  type Connection,
+  type Driver,
+  type LockOptions,
+  type LockWaitReader,
+  type MigrationConnection,
+  type QueryResult,
+  type Row,
+  type Script,
+} from './driver.js';
 
 const require = createRequire(import.meta.url);
 
@@ -144,7 +155,7 @@ export class SqliteDriver implements Driver {
     return { rows: [], rowCount: statement.run(...values).changes };
   }
 
-  async acquireMigrationLock(_lockName: string, timeoutMs: number, lock = true): Promise<MigrationConnection> {
+  async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
     if (this.engine.readonly) {
       throw new ConfigurationError(
         `SQLite database ${JSON.stringify(this.#filename)} is opened read-only (engineArgs.readonly); ` +
@@ -155,29 +166,53 @@ export class SqliteDriver implements Driver {
     await this.#take(timeoutMs);
     const db = this.engine;
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+    const done = () => {
+      this.#restore(busyTimeout);
+      this.#give();
+    };
     try {
       // foreign_keys cannot change inside a transaction; off for the run, checked per migration instead,
       // so table rebuilds (create new, copy, drop old, rename) work the way SQLite documents them.
       db.pragma('foreign_keys = OFF');
+      if (options.lock !== false && !(await this.#pollWriteLock(timeoutMs, options.stopWaiting))) {
+        done();
+        return null;
+      }
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(timeoutMs))}`);
-      if (lock) db.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      this.#restore(busyTimeout);
-      this.#give();
-      const mapped = fromDriverError(error, this.errorContext);
-      if (mapped instanceof LockTimeoutError) {
+      done();
+      throw fromDriverError(error, this.errorContext);
+    }
+    return new SqliteMigrationConnection(this, done);
+  }
+
+  // Polled from the event loop rather than left to SQLite's busy handler, which sleeps the whole thread for up
+  // to 100 ms at a time; between attempts the waiter can see that the holder already did its work. False: gave up.
+  async #pollWriteLock(timeoutMs: number, stopWaiting: LockOptions['stopWaiting']): Promise<boolean> {
+    const db = this.engine;
+    db.pragma('busy_timeout = 0');
+    const read: LockWaitReader = async (query) => this.run<Row>(query).rows;
+    const deadline = Date.now() + timeoutMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+      let busy: { code?: unknown };
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        return true;
+      } catch (error) {
+        busy = error as { code?: unknown };
+        if (!String(busy.code).startsWith('SQLITE_BUSY')) throw error;
+      }
+      if (stopWaiting && (await stopWaiting(read))) return false;
+      const left = deadline - Date.now();
+      if (left <= 0) {
         throw new LockTimeoutError(
           `timed out after ${timeoutMs} ms waiting for the SQLite write lock on ${JSON.stringify(this.#filename)}; ` +
             'another process is writing or migrating. Wait for it, or raise lockTimeoutMs.',
-          { cause: error, sqlState: mapped.sqlState },
+          { cause: busy, sqlState: String(busy.code) },
         );
       }
-      throw mapped;
+      await sleep(Math.min(delay, left));
     }
-    return new SqliteMigrationConnection(this, () => {
-      this.#restore(busyTimeout);
-      this.#give();
-    });
   }
 
   #restore(busyTimeout: number): void {

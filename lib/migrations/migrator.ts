@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ScriptFailure, type Driver, type MigrationConnection } from '../driver/driver.js';
+import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection } from '../driver/driver.js';
 import { ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
@@ -123,19 +123,28 @@ export class Migrator {
       this.#options.logger?.warn(`no migration files in ${JSON.stringify(this.#dir)}: nothing to apply`);
       return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
     }
-    return this.#locked(async (connection) => {
+    // Another process holding the lock is most likely applying these same files: while waiting, check whether
+    // it is done, and if so return without ever taking the lock.
+    const upToDate = async (read: LockWaitReader) => {
+      const now = await this.#selectApplied(read).catch(() => null);
+      if (now === null || now.length === 0) return false;
+      const { pending, problems } = compare(migrations, now);
+      return pending.length === 0 && problems.length === 0;
+    };
+    const outcome = await this.#locked(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planUpgrade(compare(migrations, applied), migrations, { allowOutOfOrder: this.#options.allowOutOfOrder });
       const runs = await this.#applyAll(connection, plan);
       const result = applied.length === 0 ? SyncResult.CREATED : runs.length > 0 ? SyncResult.UPGRADED : SyncResult.ALREADY_UP_TO_DATE;
       return { result, applied: runs };
-    });
+    }, upToDate);
+    return outcome ?? { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
   }
 
   /** Applies pending migrations up to `target`. */
   async upgrade(target: Target | string = 'head'): Promise<MigrationRun[]> {
     const migrations = await this.migrations();
-    return this.#locked(async (connection) => {
+    return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planUpgrade(compare(migrations, applied), migrations, { target, allowOutOfOrder: this.#options.allowOutOfOrder });
       return this.#applyAll(connection, plan);
@@ -145,7 +154,7 @@ export class Migrator {
   /** Applies every migration to a database with nothing recorded; refuses one that has versions. */
   async create(): Promise<MigrationRun[]> {
     const migrations = await this.migrations();
-    return this.#locked(async (connection) => {
+    return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       if (applied.length > 0) {
         throw new MigrationStateError(
@@ -160,7 +169,7 @@ export class Migrator {
   /** Reverts applied migrations above `target`, newest first, each with its down file. */
   async downgrade(target: Target | string): Promise<MigrationRun[]> {
     const migrations = await this.migrations();
-    return this.#locked(async (connection) => {
+    return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planDowngrade(compare(migrations, applied), migrations, target);
       const runs: MigrationRun[] = [];
@@ -175,7 +184,7 @@ export class Migrator {
   /** Records every file up to `target` as applied without running it. */
   async stamp(target: Target | string): Promise<number[]> {
     const migrations = await this.migrations();
-    return this.#locked(async (connection) => {
+    return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planStamp(compare(migrations, applied), migrations, target);
       if (plan.length === 0) return [];
@@ -189,11 +198,16 @@ export class Migrator {
 
   /** Drops every object of the managed schema, the version table included. */
   drop(): Promise<void> {
-    return this.#locked((connection) => connection.dropEverything());
+    return this.#exclusive((connection) => connection.dropEverything());
   }
 
-  async #locked<T>(fn: (connection: MigrationConnection) => Promise<T>): Promise<T> {
-    const connection = await this.#driver.acquireMigrationLock(this.#options.versionTable, this.#options.lockTimeoutMs, !UNSAFE_NO_LOCK);
+  /** Runs `fn` holding the lock; `null` when `stopWaiting` decided, while waiting, that there is nothing left to do. */
+  async #locked<T>(fn: (connection: MigrationConnection) => Promise<T>, stopWaiting?: LockOptions['stopWaiting']): Promise<T | null> {
+    const connection = await this.#driver.acquireMigrationLock(this.#options.versionTable, this.#options.lockTimeoutMs, {
+      lock: !UNSAFE_NO_LOCK,
+      stopWaiting,
+    });
+    if (connection === null) return null;
     let result: T;
     try {
       result = await fn(connection);
@@ -203,6 +217,11 @@ export class Migrator {
     }
     await connection.unlock();
     return result;
+  }
+
+  /** `#locked` for operations that always need the lock. */
+  async #exclusive<T>(fn: (connection: MigrationConnection) => Promise<T>): Promise<T> {
+    return (await this.#locked(fn))!;
   }
 
   // Created under the lock: two processes racing on CREATE TABLE IF NOT EXISTS can both fail on PostgreSQL.
