@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { DatabaseManager, identifier, sql, type Dialect } from '../lib/index.js';
-import { dialects, freshPgDatabase, migrationsDir, runCli, type CliRun } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseManager, SyncResult, identifier, sql, type Dialect } from '../lib/index.js';
+import { checksumOf } from '../lib/migrations/files.js';
+import { BASIC_MIGRATIONS, dialects, freshDatabase, freshPgDatabase, migrationsDir, runCli, type CliRun } from './support.js';
 
 const PROCESSES = 12;
 const MIGRATIONS = 12;
@@ -278,5 +280,44 @@ describe('waiting for the migration lock', () => {
     const free = await cli(['sync', '--json', '--lock-timeout', '200', '--database', `sqlite://${file}`, '--dir', dir]);
     assert.equal(free.code, 0, free.stdout);
     assert.equal((JSON.parse(free.stdout) as SyncDocument).result, 'CREATED');
+  });
+});
+
+describe('a waiting sync on postgres', () => {
+  it('returns ALREADY_UP_TO_DATE without the lock once the lock holder has applied everything', async () => {
+    const database = await freshDatabase('postgres');
+    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    const schema = database.options.schema!;
+    const first = new DatabaseManager(database.uri, dir, { ...database.options });
+    await first.upgrade(2);
+    const holder = new pg.Client({ connectionString: database.uri });
+    await holder.connect();
+    const waiter = new DatabaseManager(database.uri, dir, { ...database.options, lockTimeoutMs: 10_000 });
+    try {
+      const key = sql`hashtextextended('sql-helpers:' || current_database() || ':' || ${schema}::text || ':' || ${'sql_helpers_migrations'}::text, 0)`;
+      const lock = sql`SELECT pg_advisory_lock(${key})`;
+      await holder.query(lock.text, lock.values);
+      const waiting = waiter.sync();
+      await sleep(150);
+      // The "other process" applies migration 3 while it keeps holding the lock.
+      const body = BASIC_MIGRATIONS['003_memberships.sql']!;
+      await holder.query(`SET search_path TO "${schema}"`);
+      await holder.query(body);
+      await holder.query(
+        'INSERT INTO sql_helpers_migrations (version, name, checksum, applied_at, duration_ms) VALUES (3, $1, $2, now(), 1)',
+        ['memberships', checksumOf(body)],
+      );
+      assert.equal(await waiting, SyncResult.ALREADY_UP_TO_DATE);
+      const { rows } = await holder.query(
+        "SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted",
+      );
+      assert.equal(rows[0].held, 1, 'the holder still holds the lock: the waiter never took it');
+    } finally {
+      await holder.end();
+      await first.close();
+      await waiter.close();
+      await database.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
