@@ -120,11 +120,12 @@ function guarded<T>(helper: string, model: TableInfo, columns: string[], run: ()
 
 function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
   const columns = model.primaryKey;
-  const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
-  const wrong = () =>
-    new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
+  const wrong = () => {
+    const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
+    return new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
       code: 'INVALID_PRIMARY_KEY',
     });
+  };
   let values: unknown[];
   if (Array.isArray(pk)) values = pk;
   else if (pk !== null && typeof pk === 'object' && !(pk instanceof Date) && !Buffer.isBuffer(pk)) {
@@ -142,13 +143,25 @@ export async function getByPk<Row extends object>(
   { session, model }: { session: Session; model: Model<Row> },
 ): Promise<Row | null> {
   const entries = primaryKeyEntries(model, pk);
-  return guarded('getByPk', model, [], () => session.maybeOne<Row>(selectWhere(model, entries, '')));
+  let rows: Row[];
+  try {
+    rows = await session.query<Row>(selectWhere(model, entries, ''));
+  } catch (error) {
+    throw explained(error, 'getByPk', model, []);
+  }
+  if (rows.length > 1) throw new MultipleResultsFound(`more than one row of ${describeTable(model)} has this primary key; is primaryKey right?`);
+  return rows[0] ?? null;
 }
 
 /** The one row matching `attrs`; throws `NoResultFound` for none and `MultipleResultsFound` for more. */
 export async function getOne<Row extends object>(session: Session, model: Model<Row>, attrs: Attrs<Row>): Promise<Row> {
   const entries = matchEntries(model, attrs, 'getOne');
-  const rows = await guarded('getOne', model, [], () => session.query<Row>(selectWhere(model, entries, 'LIMIT 2')));
+  let rows: Row[];
+  try {
+    rows = await session.query<Row>(selectWhere(model, entries, 'LIMIT 2'));
+  } catch (error) {
+    throw explained(error, 'getOne', model, []);
+  }
   if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
   if (rows.length > 1) {
     throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
@@ -204,7 +217,7 @@ export async function getOrCreate<Row extends object>(
   separate(model, entries, defaults, 'defaults');
   const select = selectWhere(model, entries, 'LIMIT 2');
   let insert: Sql | undefined;
-  return guarded('getOrCreate', model, columns, async () => {
+  try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const found = await session.query<Row>(select);
       if (found.length > 1) throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
@@ -217,8 +230,10 @@ export async function getOrCreate<Row extends object>(
       const inserted = await session.query<Row>(insert);
       if (inserted.length === 1) return [inserted[0]!, true];
     }
-    throw exhausted('getOrCreate', model, columns);
-  });
+  } catch (error) {
+    throw explained(error, 'getOrCreate', model, columns);
+  }
+  throw exhausted('getOrCreate', model, columns);
 }
 
 /**

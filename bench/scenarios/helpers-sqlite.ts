@@ -55,6 +55,15 @@ export async function helpersSqlite(config: Config): Promise<Row[]> {
     await pair({ measure: 'getOrCreate, key exists', ...target }, (i) => getOrCreate(db, items, { key: key(i) }), rawLoop(byKey, key));
     await pair({ measure: 'getOne', ...target }, (i) => getOne(db, items, { key: key(i) }), rawLoop(byKey, key));
     await pair({ measure: 'getByPk', ...target }, (i) => getByPk(id(i), { session: db, model: items }), rawLoop(byId, id));
+    // What any async API costs over a synchronous loop: an async function around the same prepared statement
+    // (with .all(), as a helper needs it to tell one row from several), and nothing else.
+    const byKeyAll = raw.prepare('SELECT * FROM bench_items WHERE key = ? LIMIT 2');
+    const asyncFloor = async (i: number) => byKeyAll.all(key(i));
+    await pair(
+      { measure: 'reference: the async floor (an async function around a prepared .all(), no library)', kind: 'throughput', target: '— (reference)', rounds, dialect: 'SQLite' },
+      asyncFloor,
+      rawLoop(byKey, key),
+    );
     return rows;
   } finally {
     await db.close();

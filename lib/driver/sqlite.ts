@@ -41,6 +41,15 @@ function toSqliteValue(value: unknown): unknown {
   return value;
 }
 
+// The common case (strings, numbers, null) binds as it is, without a copy.
+function bindable(values: readonly unknown[]): readonly unknown[] {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== null && typeof value !== 'string' && typeof value !== 'number') return values.map(toSqliteValue);
+  }
+  return values;
+}
+
 /**
  * The single better-sqlite3 connection behind the async seam. better-sqlite3 is synchronous, so a
  * transaction spans awaits: `acquire()` hands the connection to one caller at a time, in order.
@@ -53,7 +62,7 @@ export class SqliteDriver implements Driver {
   readonly engine: Database;
   readonly errorContext;
   readonly #filename: string;
-  readonly #statements = new Map<string, Statement>();
+  readonly #statements = new Map<string, { statement: Statement; reader: boolean }>();
   readonly #waiters: Array<() => void> = [];
   #busy = false;
   readonly #busyTimeoutMs: number;
@@ -139,20 +148,22 @@ export class SqliteDriver implements Driver {
   /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
   run<R = Row>(query: Sql): QueryResult<R> {
     const text = query.sql;
-    let statement = this.#statements.get(text);
-    if (statement === undefined) {
-      statement = this.engine.prepare(text);
+    let cached = this.#statements.get(text);
+    if (cached === undefined) {
+      const statement = this.engine.prepare(text);
+      // `reader` is a native getter: read it once per statement, not once per call.
+      cached = { statement, reader: statement.reader };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
         this.#statements.delete(this.#statements.keys().next().value as string);
       }
-      this.#statements.set(text, statement);
+      this.#statements.set(text, cached);
     }
-    const values = query.values.map(toSqliteValue);
-    if (statement.reader) {
-      const rows = statement.all(...values) as R[];
+    const values = bindable(query.values);
+    if (cached.reader) {
+      const rows = cached.statement.all(...values) as R[];
       return { rows, rowCount: rows.length };
     }
-    return { rows: [], rowCount: statement.run(...values).changes };
+    return { rows: [], rowCount: cached.statement.run(...values).changes };
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
