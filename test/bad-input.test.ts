@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import {
   ConfigurationError,
@@ -29,10 +29,8 @@ import {
   sql,
   table,
   updateOrCreate,
-  type DatabaseManagerOptions,
-  type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, PG_URL, dialects, freshDatabase, migrationsDir, runCli, tableNames, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, PG_URL, dialects, migrationsDir, runCli, tableNames, workspaces } from './support.js';
 
 /** A password the server ignores (trust auth) and that must never be printed. */
 const SECRET = 'Hunter2Secret';
@@ -97,43 +95,7 @@ async function assertUnchanged(db: DatabaseManager, before: Snapshot): Promise<v
 
 const recordedVersions = (snap: Snapshot) => snap.versions.map((row) => row.version);
 
-interface Env {
-  db: DatabaseManager;
-  dir: string;
-  database: TestDatabase;
-  open(folder?: string, extra?: DatabaseManagerOptions): DatabaseManager;
-}
-
-/** Per-suite bookkeeping: every database, folder and manager is removed after each test. */
-function harness() {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  async function setup(dialect: Dialect, files: Record<string, string | Uint8Array> = BASIC_MIGRATIONS): Promise<Env> {
-    const database = await freshDatabase(dialect);
-    const dir = await migrationsDir(files);
-    const managers: DatabaseManager[] = [];
-    cleanups.push(async () => {
-      for (const db of managers) await db.close();
-      await database.cleanup();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const open = (folder = dir, extra: DatabaseManagerOptions = {}) => {
-      const db = new DatabaseManager(database.uri, folder, { ...database.options, ...extra });
-      managers.push(db);
-      return db;
-    };
-    return { db: open(), dir, database, open };
-  }
-  async function tempDir(prefix = 'sql-helpers-bad-'): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  }
-  return { setup, tempDir, cleanups };
-}
-
+const harness = workspaces;
 
 const cli = (args: string[], cwd: string) => runCli(args, { cwd });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import {
@@ -16,10 +16,9 @@ import {
   SyncResult,
   identifier,
   sql,
-  type DatabaseManagerOptions,
   type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, CLI, admin, dialects, freshDatabase, migrationsDir, recordedVersions, tableNames, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, CLI, admin, dialects, recordedVersions, tableNames, workspaces } from './support.js';
 
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
@@ -50,26 +49,8 @@ async function terminate(marker: string): Promise<number> {
 const versions = (db: DatabaseManager) => recordedVersions(db);
 
 function harness() {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  async function setup(dialect: Dialect, files: Record<string, string>) {
-    const database: TestDatabase = await freshDatabase(dialect);
-    const dir = await migrationsDir(files);
-    const managers: DatabaseManager[] = [];
-    cleanups.push(async () => {
-      for (const db of managers) await db.close();
-      await database.cleanup();
-      await rm(dir, { recursive: true, force: true });
-    });
-    const open = (extra: DatabaseManagerOptions = {}) => {
-      const db = new DatabaseManager(database.uri, dir, { ...database.options, ...extra });
-      managers.push(db);
-      return db;
-    };
-    return { db: open(), dir, database, open };
-  }
+  const { setup: fresh, cleanups } = workspaces();
+  const setup = (dialect: Dialect, files: Record<string, string>) => fresh(dialect, files);
   /** Starts the CLI; the child is SIGKILLed at cleanup if still alive. */
   function startCli(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
     const env: NodeJS.ProcessEnv = { ...process.env };
@@ -162,7 +143,7 @@ describe('faults on postgres: the migration lock', () => {
     const { child, exited } = startCli(['sync', '--database', database.uri, '--dir', dir, ...database.cliArgs]);
     await until('the holder to run its migration', async () => (await backendsRunning(marker)).length === 1);
 
-    const waiter = open({ lockTimeoutMs: 300 });
+    const waiter = open(undefined, { lockTimeoutMs: 300 });
     const started = Date.now();
     const error = await waiter.sync().then(
       () => assert.fail('the waiter should time out'),
@@ -182,7 +163,7 @@ describe('faults on postgres: the migration lock', () => {
     assert.equal(await exited, null);
     // The holder's lock session ended with the process; its work backend may still sleep, holding nothing we need.
     await writeFile(join(dir, '002_hold.sql'), 'SELECT 1;\n');
-    const next = open({ lockTimeoutMs: 10_000 });
+    const next = open(undefined, { lockTimeoutMs: 10_000 });
     const t0 = Date.now();
     assert.equal(await next.sync(), SyncResult.UPGRADED);
     assert.ok(Date.now() - t0 < 5_000, `the next migrator proceeded at once (${Date.now() - t0} ms), not after the holder's sleep`);
@@ -210,7 +191,7 @@ describe('faults on postgres: the migration lock', () => {
     assert.ok(!(await tableNames(db)).includes('cut_t'));
     // The lock went with the failed run: another manager proceeds at once, and so does this one.
     await writeFile(join(dir, '002_cut.sql'), 'CREATE TABLE cut_t (id INTEGER);\n');
-    assert.equal(await open({ lockTimeoutMs: 2_000 }).sync(), SyncResult.UPGRADED);
+    assert.equal(await open(undefined, { lockTimeoutMs: 2_000 }).sync(), SyncResult.UPGRADED);
     assert.equal(await db.sync(), SyncResult.ALREADY_UP_TO_DATE);
   });
 });
@@ -294,7 +275,7 @@ describe('faults on sqlite: a database locked by another connection', () => {
     holder.exec('BEGIN IMMEDIATE');
     holder.exec("INSERT INTO users (id, email) VALUES (9, 'holder@x')");
 
-    const impatient = open({ engineArgs: { timeout: 300 }, lockTimeoutMs: 300 });
+    const impatient = open(undefined, { engineArgs: { timeout: 300 }, lockTimeoutMs: 300 });
     let started = Date.now();
     await assert.rejects(impatient.sync(), (error: LockTimeoutError) => {
       assert.ok(error instanceof LockTimeoutError, String(error));

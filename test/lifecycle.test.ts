@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   ConnectionError,
   DatabaseManager,
@@ -13,31 +13,12 @@ import {
   sql,
   type DatabaseManagerOptions,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, dialects, freshDatabase, migrationsDir, recordedVersions, tableNames, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, dialects, freshDatabase, migrationsDir, recordedVersions, tableNames, workspaces } from './support.js';
 
 for (const dialect of dialects) {
   describe(`schema lifecycle on ${dialect}`, () => {
-    const cleanups: Array<() => Promise<void>> = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    });
-
-    async function setup(files: Record<string, string> = BASIC_MIGRATIONS, options: DatabaseManagerOptions = {}) {
-      const database: TestDatabase = await freshDatabase(dialect);
-      const dir = await migrationsDir(files);
-      const managers: DatabaseManager[] = [];
-      const open = (folder = dir, extra: DatabaseManagerOptions = {}) => {
-        const db = new DatabaseManager(database.uri, folder, { ...database.options, ...options, ...extra });
-        managers.push(db);
-        return db;
-      };
-      cleanups.push(async () => {
-        for (const db of managers) await db.close();
-        await database.cleanup();
-        await rm(dir, { recursive: true, force: true });
-      });
-      return { db: open(), dir, open, database };
-    }
+    const { setup: fresh, cleanups } = workspaces();
+    const setup = (files: Record<string, string> = BASIC_MIGRATIONS, options: DatabaseManagerOptions = {}) => fresh(dialect, files, options);
 
     const versions = (db: DatabaseManager) => recordedVersions(db);
 

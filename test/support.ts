@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { identifier, sql, type DatabaseManager, type Dialect } from '../lib/index.js';
+import { afterEach } from 'node:test';
+import { DatabaseManager, identifier, sql, type DatabaseManagerOptions, type Dialect } from '../lib/index.js';
 
 /** Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips. */
 export const dialects: Dialect[] = ['sqlite', 'postgres'];
@@ -127,4 +128,50 @@ export async function tableNames(db: DatabaseManager): Promise<string[]> {
 export async function recordedVersions(db: DatabaseManager, versionTable = 'sql_helpers_migrations'): Promise<number[]> {
   const rows = await db.query<{ version: string | number }>(sql`SELECT version FROM ${identifier(versionTable)} ORDER BY version`);
   return rows.map((row) => Number(row.version));
+}
+
+/** A fresh database, a migrations folder, and the managers opened on them. */
+export interface Workspace {
+  db: DatabaseManager;
+  dir: string;
+  database: TestDatabase;
+  /** Another manager on the same database (and `folder`, by default the workspace's). */
+  open(folder?: string, extra?: DatabaseManagerOptions): DatabaseManager;
+}
+
+/**
+ * Per-suite bookkeeping: call it inside a `describe`; every workspace, manager, temp folder and extra
+ * cleanup is removed after each test of that suite.
+ */
+export function workspaces() {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  async function setup(
+    dialect: Dialect,
+    files: Record<string, string | Uint8Array> = BASIC_MIGRATIONS,
+    options: DatabaseManagerOptions = {},
+  ): Promise<Workspace> {
+    const database = await freshDatabase(dialect);
+    const dir = await migrationsDir(files);
+    const managers: DatabaseManager[] = [];
+    cleanups.push(async () => {
+      for (const db of managers) await db.close();
+      await database.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const open = (folder = dir, extra: DatabaseManagerOptions = {}) => {
+      const db = new DatabaseManager(database.uri, folder, { ...database.options, ...options, ...extra });
+      managers.push(db);
+      return db;
+    };
+    return { db: open(), dir, database, open };
+  }
+  async function tempDir(prefix = 'sql-helpers-test-'): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  return { setup, tempDir, cleanups };
 }
