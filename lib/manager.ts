@@ -1,4 +1,4 @@
-import type { Driver, QueryResult } from './driver/driver.js';
+import type { QueryResult } from './driver/driver.js';
 import { fromDriverError } from './errors.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
@@ -60,15 +60,13 @@ export class DatabaseManager extends Session {
   readonly migrationsDir: string;
   /** The lower-level migrator, whose methods also report what they ran. */
   readonly migrator: Migrator;
-  readonly #driver: Driver;
   #closed = false;
 
   constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
     const driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema });
     super(driver);
-    this.#driver = driver;
     this.migrationsDir = migrationsDir;
-    this.migrator = new Migrator(this.#driver, migrationsDir, {
+    this.migrator = new Migrator(this.driver, migrationsDir, {
       versionTable: options.versionTable ?? DEFAULT_VERSION_TABLE,
       schema: options.schema,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
@@ -79,31 +77,31 @@ export class DatabaseManager extends Session {
 
   /** The underlying `pg.Pool` or better-sqlite3 `Database`. */
   get engine(): unknown {
-    return this.#driver.engine;
+    return this.driver.engine;
   }
 
   /** The URI with its password replaced by `***`: safe to print. */
   get url(): string {
-    return this.#driver.errorContext.target;
+    return this.driver.errorContext.target;
   }
 
   protected run<R>(query: Sql): Promise<QueryResult<R>> {
     try {
-      const now = this.#driver.runIfIdle?.<R>(query);
+      const now = this.driver.runIfIdle?.<R>(query);
       if (now !== undefined) return Promise.resolve(now);
     } catch (error) {
-      return Promise.reject(fromDriverError(error, this.#driver.errorContext));
+      return Promise.reject(fromDriverError(error, this.driver.errorContext));
     }
-    return withConnection(this.#driver, (connection) =>
+    return withConnection(this.driver, (connection) =>
       connection.query<R>(query).catch((error: unknown) => {
-        throw fromDriverError(error, this.#driver.errorContext);
+        throw fromDriverError(error, this.driver.errorContext);
       }),
     );
   }
 
   /** Runs `fn(tx)` in a transaction on one pooled connection; commits on success, rolls back on throw. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return transactionOn(this.#driver, fn);
+    return transactionOn(this.driver, fn);
   }
 
   #reader(session: Session = this) {
@@ -170,14 +168,14 @@ export class DatabaseManager extends Session {
 
   /** Wraps `fn` so that it runs as `fn(session, ...args)` on a connection of its own, configured for schema work. */
   configuredConnection<A extends unknown[], T>(fn: (session: Session, ...args: A) => Promise<T>): (...args: A) => Promise<T> {
-    return (...args: A) => withConnection(this.#driver, (connection) => fn(new ConnectionSession(this.#driver, connection), ...args));
+    return (...args: A) => withConnection(this.driver, (connection) => fn(new ConnectionSession(this.driver, connection), ...args));
   }
 
   /** Closes the pool or the SQLite file. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#driver.close();
+    await this.driver.close();
   }
 }
 

@@ -18,16 +18,17 @@ const rowsOf = <R>(result: QueryResult<R>): R[] => result.rows;
 export abstract class Session {
   /** `'postgres'` or `'sqlite'`. */
   readonly dialect: Dialect;
-  readonly #driver: Driver;
+  /** The seam this session runs on. */
+  protected readonly driver: Driver;
 
   constructor(driver: Driver) {
     this.dialect = driver.dialect;
-    this.#driver = driver;
+    this.driver = driver;
   }
 
   /** @internal The driver behind a session, for modules that ask it for per-dialect SQL. */
   static driverOf(session: Session): Driver {
-    return session.#driver;
+    return session.driver;
   }
 
   /** Runs one statement and returns its rows and affected-row count. */
@@ -102,14 +103,12 @@ async function runInTransaction<T>(
 
 /** A session bound to one connection inside a transaction (or savepoint); valid until that transaction ends. */
 export class Transaction extends Session {
-  readonly #driver: Driver;
   readonly #connection: Connection;
   readonly #depth: number;
   #finished = false;
 
   constructor(driver: Driver, connection: Connection, depth: number) {
     super(driver);
-    this.#driver = driver;
     this.#connection = connection;
     this.#depth = depth;
   }
@@ -132,24 +131,22 @@ export class Transaction extends Session {
     try {
       return await this.#connection.query<R>(query);
     } catch (error) {
-      throw fromDriverError(error, this.#driver.errorContext);
+      throw fromDriverError(error, this.driver.errorContext);
     }
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     this.#assertOpen();
-    return runInTransaction(this.#driver, this.#connection, this.#depth + 1, fn);
+    return runInTransaction(this.driver, this.#connection, this.#depth + 1, fn);
   }
 }
 
 /** A session bound to one connection outside any transaction (what `configuredConnection` hands out). */
 export class ConnectionSession extends Session {
-  readonly #driver: Driver;
   readonly #connection: Connection;
 
   constructor(driver: Driver, connection: Connection) {
     super(driver);
-    this.#driver = driver;
     this.#connection = connection;
   }
 
@@ -157,12 +154,12 @@ export class ConnectionSession extends Session {
     try {
       return await this.#connection.query<R>(query);
     } catch (error) {
-      throw fromDriverError(error, this.#driver.errorContext);
+      throw fromDriverError(error, this.driver.errorContext);
     }
   }
 
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    return runInTransaction(this.#driver, this.#connection, 0, fn);
+    return runInTransaction(this.driver, this.#connection, 0, fn);
   }
 }
 
