@@ -112,10 +112,13 @@ function explained(error: unknown, helper: string, model: TableInfo, columns: st
   return error;
 }
 
-function guarded<T>(helper: string, model: TableInfo, columns: string[], run: () => Promise<T>): Promise<T> {
-  return run().catch((error: unknown) => {
-    throw explained(error, helper, model, columns);
-  });
+function tooMany(model: TableInfo, columns: string[]): MultipleResultsFound {
+  return new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
+}
+
+/** `"a", "b"`: quoted column names for a column list or a conflict target. */
+function columnList(columns: string[]): Sql {
+  return join(columns.map((column) => identifier(column)));
 }
 
 function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
@@ -162,10 +165,9 @@ export async function getOne<Row extends object>(session: Session, model: Model<
   } catch (error) {
     throw explained(error, 'getOne', model, []);
   }
-  if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
-  if (rows.length > 1) {
-    throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${entries.map(([column]) => column).join(', ')})`);
-  }
+  const columns = entries.map(([column]) => column);
+  if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${columns.join(', ')})`);
+  if (rows.length > 1) throw tooMany(model, columns);
   return rows[0]!;
 }
 
@@ -186,9 +188,8 @@ function separate(model: TableInfo, entries: Array<[string, unknown]>, extra: ob
 }
 
 function insertQuery(model: TableInfo, entries: Array<[string, unknown]>, conflict: Sql, returning: Sql = raw('*')): Sql {
-  const columns = join(entries.map(([column]) => identifier(column)));
   const values = join(entries.map(([, value]) => sql`${value}`));
-  return sql`INSERT INTO ${model.ref} (${columns}) VALUES (${values}) ${conflict} RETURNING ${returning}`;
+  return sql`INSERT INTO ${model.ref} (${columnList(entries.map(([column]) => column))}) VALUES (${values}) ${conflict} RETURNING ${returning}`;
 }
 
 function exhausted(helper: string, model: TableInfo, columns: string[]): SqlHelpersError {
@@ -213,19 +214,18 @@ export async function getOrCreate<Row extends object>(
 ): Promise<[Row, boolean]> {
   const entries = matchEntries(model, attrs, 'getOrCreate');
   const columns = entries.map(([column]) => column);
-  const defaults = typeof options.defaults === 'function' ? undefined : options.defaults;
-  separate(model, entries, defaults, 'defaults');
+  // An object is checked now; a function only when it is called, on the create path.
+  const fixedDefaults = typeof options.defaults === 'function' ? [] : separate(model, entries, options.defaults, 'defaults');
   const select = selectWhere(model, entries, 'LIMIT 2');
   let insert: Sql | undefined;
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const found = await session.query<Row>(select);
-      if (found.length > 1) throw new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
+      if (found.length > 1) throw tooMany(model, columns);
       if (found.length === 1) return [found[0]!, false];
       if (insert === undefined) {
-        const resolved = typeof options.defaults === 'function' ? options.defaults() : defaults;
-        const extra = separate(model, entries, resolved, 'defaults');
-        insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${join(columns.map((column) => identifier(column)))}) DO NOTHING`);
+        const extra = typeof options.defaults === 'function' ? separate(model, entries, options.defaults(), 'defaults') : fixedDefaults;
+        insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${columnList(columns)}) DO NOTHING`);
       }
       const inserted = await session.query<Row>(insert);
       if (inserted.length === 1) return [inserted[0]!, true];
@@ -253,18 +253,19 @@ export async function updateOrCreate<Row extends object>(
   const columns = entries.map(([column]) => column);
   const updates = separate(model, entries, options.defaults, 'defaults');
   // An object is checked now, so that a mistake fails on every call, not only on the ones that create.
-  if (typeof options.createDefaults !== 'function') separate(model, entries, options.createDefaults, 'createDefaults');
+  const fixedCreateDefaults =
+    typeof options.createDefaults === 'function' ? [] : separate(model, entries, options.createDefaults, 'createDefaults');
   const createDefaults = () => {
-    const resolved = typeof options.createDefaults === 'function' ? options.createDefaults() : options.createDefaults;
-    const extra = separate(model, entries, resolved, 'createDefaults');
+    const extra =
+      typeof options.createDefaults === 'function'
+        ? separate(model, entries, options.createDefaults(), 'createDefaults')
+        : fixedCreateDefaults;
     return extra.filter(([column]) => !updates.some(([update]) => update === column));
   };
-  const conflictTarget = join(columns.map((column) => identifier(column)));
+  const conflictTarget = columnList(columns);
   const insertedFlag = Session.driverOf(session).insertedFlag;
 
-  const multiple = () => new MultipleResultsFound(`more than one row of ${describeTable(model)} matches (${columns.join(', ')})`);
-
-  return guarded('updateOrCreate', model, columns, async () => {
+  try {
     if (insertedFlag !== undefined) {
       // With nothing to update, set a matched column to itself so that RETURNING still yields the row.
       const assignments = (updates.length > 0 ? updates : entries.slice(0, 1)).map(
@@ -282,9 +283,9 @@ export async function updateOrCreate<Row extends object>(
     // Without an inserted flag (SQLite), a write transaction makes select-then-write atomic: it holds the
     // database's write lock from its first statement. The insert still names the conflict target, so that
     // attrs no unique constraint covers fail here as they do on PostgreSQL, not first in production.
-    return session.transaction(async (tx): Promise<[Row, boolean]> => {
+    return await session.transaction(async (tx): Promise<[Row, boolean]> => {
       const found = await tx.query<Row>(selectWhere(model, entries, 'LIMIT 2'));
-      if (found.length > 1) throw multiple();
+      if (found.length > 1) throw tooMany(model, columns);
       if (found.length === 0) {
         const insert = insertQuery(model, [...entries, ...updates, ...createDefaults()], sql`ON CONFLICT (${conflictTarget}) DO NOTHING`);
         return [await tx.one<Row>(insert), true];
@@ -293,7 +294,9 @@ export async function updateOrCreate<Row extends object>(
       const assignments = join(updates.map(([column, value]) => sql`${identifier(column)} = ${value}`));
       return [await tx.one<Row>(sql`UPDATE ${model.ref} SET ${assignments} WHERE ${whereOf(entries)} RETURNING *`), false];
     });
-  });
+  } catch (error) {
+    throw explained(error, 'updateOrCreate', model, columns);
+  }
 }
 
 /** Whether the table (or view) exists, and when `columnName` is given, whether it has that column. */

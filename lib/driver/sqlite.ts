@@ -240,7 +240,7 @@ export class SqliteDriver implements Driver {
     return sql`SELECT count(*) > 0 AS present FROM pragma_table_info(${table}, ${schema}) WHERE name = ${column}`;
   }
 
-  // SQLite's upsert cannot say whether it inserted; the helpers fall back to a select-first loop.
+  // SQLite's upsert cannot say whether it inserted; updateOrCreate selects, then writes, in a write transaction.
   readonly insertedFlag = undefined;
 
   async close(): Promise<void> {
