@@ -3,7 +3,7 @@ import { fromDriverError } from './errors.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
 import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
-import type { Comparison, MigrationListing, Problem, Target } from './migrations/plan.js';
+import { highestVersion, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
 import { ConnectionSession, Session, transactionOn, withConnection, type Transaction } from './session.js';
 
 /** What `getStatus()` reports (the seed's names, plus `AHEAD`). */
@@ -121,7 +121,7 @@ export class DatabaseManager extends Session {
   /** The highest applied version, or `null` when none is recorded. */
   async getCurrentRevision(session?: Session): Promise<number | null> {
     const applied = await this.migrator.readApplied(this.#reader(session));
-    return applied?.reduce<number | null>((max, row) => (max === null || row.version > max ? row.version : max), null) ?? null;
+    return applied === null ? null : highestVersion(applied);
   }
 
   /** The highest version among the files, or `null` when there are none. */

@@ -223,6 +223,8 @@ export class PostgresDriver implements Driver {
   readonly errorContext;
   readonly #schema: string | undefined;
   readonly #config: PoolConfig;
+  readonly #Client: typeof import('pg').Client;
+  readonly #createSchema: string | undefined;
   #schemaEnsured = false;
   readonly #names = new StatementNames();
 
@@ -235,6 +237,8 @@ export class PostgresDriver implements Driver {
       config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
     }
     this.#config = config;
+    this.#Client = pg.Client;
+    this.#createSchema = options.schema === undefined ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(options.schema)}`;
     this.engine = new pg.Pool(config);
     this.errorContext = { target: target.redacted, secret: target.password };
     this.#schema = options.schema;
@@ -253,11 +257,11 @@ export class PostgresDriver implements Driver {
     } catch (error) {
       throw fromDriverError(error, this.errorContext);
     }
-    if (this.#schema !== undefined && !this.#schemaEnsured) {
+    if (this.#createSchema !== undefined && !this.#schemaEnsured) {
       // Created before the first statement, so that nothing lands in public because the schema did not exist
       // yet. A failure (a concurrent creator, no CREATE privilege) is left to the migrator, which reports it.
       this.#schemaEnsured = true;
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`).catch(() => undefined);
+      await client.query(this.#createSchema).catch(() => undefined);
     }
     return new PostgresConnection(client, this.#names);
   }
@@ -277,7 +281,7 @@ export class PostgresDriver implements Driver {
     let work: CheckedOutClient;
     try {
       work = await this.#connect();
-      if (this.#schema !== undefined) await work.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(this.#schema)}`);
+      if (this.#createSchema !== undefined) await work.query(this.#createSchema);
     } catch (error) {
       lockClient.release(true);
       throw fromDriverError(error, this.errorContext);
@@ -319,8 +323,7 @@ export class PostgresDriver implements Driver {
   // Migrations use connections of their own, outside the pool: the lock and the work connection must not wait
   // for (or starve) a small pool, and the work connection, which ran arbitrary SQL, is closed afterwards anyway.
   async #connect(): Promise<CheckedOutClient> {
-    const pg = require('pg') as typeof import('pg');
-    const client = new pg.Client(this.#config);
+    const client = new this.#Client(this.#config);
     client.on('error', () => undefined);
     try {
       await client.connect();

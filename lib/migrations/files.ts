@@ -143,18 +143,16 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
     const pick = (down: boolean) =>
       group.find((entry) => entry.down === down && entry.dialect === dialect) ??
       group.find((entry) => entry.down === down && entry.dialect === undefined);
-    const up = pick(false);
-    const hasAnyUp = group.some((entry) => !entry.down);
-    if (!hasAnyUp) {
+    const ups = group.filter((entry) => !entry.down);
+    if (ups.length === 0) {
       throw new MigrationFileError(`down migration ${files.join(', ')} has no up migration for version ${version}; add it or delete the down file`, {
         code: 'ORPHAN_DOWN',
         files,
       });
     }
-    const baseUp = group.some((entry) => !entry.down && entry.dialect === undefined);
-    const bothVariants = group.some((entry) => !entry.down && entry.dialect === 'postgres') && group.some((entry) => !entry.down && entry.dialect === 'sqlite');
-    if (!baseUp && !bothVariants) {
-      const variant = group.find((entry) => !entry.down)!;
+    const hasUp = (variant: Dialect | undefined) => ups.some((entry) => entry.dialect === variant);
+    if (!hasUp(undefined) && !(hasUp('postgres') && hasUp('sqlite'))) {
+      const variant = ups[0]!;
       const other = variant.dialect === 'postgres' ? 'sqlite' : 'postgres';
       const suffix = `.${variant.dialect}.sql`;
       throw new MigrationFileError(
@@ -163,6 +161,7 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
         { code: 'VARIANT_WITHOUT_BASE', files },
       );
     }
+    const up = pick(false)!;
     const down = pick(true);
     // The other dialect's variants are checked too, so a broken .postgres.sql fails the SQLite test run.
     for (const entry of group) {
@@ -170,8 +169,8 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
     }
     migrations.push({
       version,
-      name: up!.name,
-      up: toScript(up!.file, contents.get(up!.file)!, dialect),
+      name: up.name,
+      up: toScript(up.file, contents.get(up.file)!, dialect),
       down: down ? toScript(down.file, contents.get(down.file)!, dialect) : undefined,
     });
   }

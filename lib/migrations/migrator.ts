@@ -110,14 +110,18 @@ export class Migrator {
   /** Applies what is pending; `CREATED` when nothing was recorded before. One read, no lock, when up to date. */
   async sync(read: Reader): Promise<{ result: SyncResult; applied: MigrationRun[] }> {
     const migrations = await this.migrations();
+    // Up to date: something is recorded, nothing is pending, and nothing disagrees.
+    const upToDate = (applied: AppliedMigration[] | null) => {
+      if (applied === null || applied.length === 0) return false;
+      const { pending, problems } = compare(migrations, applied);
+      return pending.length === 0 && problems.length === 0;
+    };
     const known = await this.#selectApplied(read).catch((error: unknown) => {
       if (fromDriverError(error) instanceof UndefinedTableError) return null;
       throw error;
     });
-    if (known !== null && known.length > 0) {
-      const { pending, problems } = compare(migrations, known);
-      if (pending.length === 0 && problems.length === 0) return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
-    } else if (migrations.length === 0) {
+    if (upToDate(known)) return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
+    if ((known === null || known.length === 0) && migrations.length === 0) {
       // Nothing to apply and nothing recorded: create nothing (not even the version table), but say so, since an
       // empty folder is more often a wrong --dir or an unshipped sql/ folder than a new project.
       this.#options.logger?.warn(`no migration files in ${JSON.stringify(this.#dir)}: nothing to apply`);
@@ -125,19 +129,14 @@ export class Migrator {
     }
     // Another process holding the lock is most likely applying these same files: while waiting, check whether
     // it is done, and if so return without ever taking the lock.
-    const upToDate = async (read: LockWaitReader) => {
-      const now = await this.#selectApplied(read).catch(() => null);
-      if (now === null || now.length === 0) return false;
-      const { pending, problems } = compare(migrations, now);
-      return pending.length === 0 && problems.length === 0;
-    };
+    const holderIsDone = async (read: LockWaitReader) => upToDate(await this.#selectApplied(read).catch(() => null));
     const outcome = await this.#locked(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planUpgrade(compare(migrations, applied), migrations, { allowOutOfOrder: this.#options.allowOutOfOrder });
       const runs = await this.#applyAll(connection, plan);
       const result = applied.length === 0 ? SyncResult.CREATED : runs.length > 0 ? SyncResult.UPGRADED : SyncResult.ALREADY_UP_TO_DATE;
       return { result, applied: runs };
-    }, upToDate);
+    }, holderIsDone);
     return outcome ?? { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
   }
 

@@ -40,12 +40,17 @@ export interface Comparison {
   latest: number | null;
 }
 
+/** The highest recorded version, or `null` when none is recorded. */
+export function highestVersion(applied: AppliedMigration[]): number | null {
+  return applied.reduce<number | null>((max, row) => (max === null || row.version > max ? row.version : max), null);
+}
+
 /** Compares the files with the version table; pure. */
 export function compare(migrations: Migration[], applied: AppliedMigration[]): Comparison {
   const files = new Map(migrations.map((migration) => [migration.version, migration]));
   const recorded = new Map(applied.map((row) => [row.version, row]));
   const latest = migrations.at(-1)?.version ?? null;
-  const current = applied.reduce<number | null>((max, row) => (max === null || row.version > max ? row.version : max), null);
+  const current = highestVersion(applied);
   const problems: Problem[] = [];
   const listing: MigrationListing[] = [];
 
