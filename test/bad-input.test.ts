@@ -30,7 +30,7 @@ import {
   table,
   updateOrCreate,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, PG_URL, dialects, migrationsDir, runCli, tableNames, workspaces } from './support.js';
+import { BASIC_MIGRATIONS, PG_URL, dialects, migrationsDir, runCli, tableNames, workspaces, withPassword as withSecret } from './support.js';
 
 /** A password the server ignores (trust auth) and that must never be printed. */
 const SECRET = 'Hunter2Secret';
@@ -99,12 +99,7 @@ const harness = workspaces;
 
 const cli = (args: string[], cwd: string) => runCli(args, { cwd });
 
-function withPassword(uri: string, port?: number): string {
-  const url = new URL(uri);
-  url.password = SECRET;
-  if (port !== undefined) url.port = String(port);
-  return url.toString();
-}
+const withPassword = (uri: string, port?: number) => withSecret(uri, SECRET, port);
 
 /** Every way an error can be shown: message, String(), util.inspect() with its whole cause chain, and the stack. */
 function everyRendering(error: unknown): string {

@@ -5,19 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { DatabaseManager, sql } from '../lib/index.js';
-import { BASIC_MIGRATIONS, PG_URL, admin, dialects, freshDatabase, migrationsDir, runCli, type TestDatabase } from './support.js';
+import { BASIC_MIGRATIONS, PG_URL, admin, dialects, freshDatabase, migrationsDir, runCli, type TestDatabase, withPassword as withSecret } from './support.js';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** A password the PostgreSQL server ignores (trust auth) and that must never be printed. */
 const SECRET = 's3cretPa55';
 
-function withPassword(uri: string, port?: number): string {
-  const url = new URL(uri);
-  url.password = SECRET;
-  if (port !== undefined) url.port = String(port);
-  return url.toString();
-}
+const withPassword = (uri: string, port?: number) => withSecret(uri, SECRET, port);
 
 /** The URI as the CLI should show it: the password replaced by ***. */
 function redacted(uri: string): string {

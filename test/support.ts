@@ -175,3 +175,11 @@ export function workspaces() {
   }
   return { setup, tempDir, cleanups };
 }
+
+/** `uri` with `password` (and `port`, when given) set: for tests that check a password never shows. */
+export function withPassword(uri: string, password: string, port?: number): string {
+  const url = new URL(uri);
+  url.password = password;
+  if (port !== undefined) url.port = String(port);
+  return url.toString();
+}
