@@ -58,6 +58,16 @@ export class QueryError extends SqlHelpersError {
   }
 }
 
+/**
+ * The database refused a write because it is read-only: `READ_ONLY_STANDBY` on a hot standby (writes and
+ * migrations belong on the primary), `READ_ONLY_TRANSACTION` in a transaction or session set read-only.
+ */
+export class ReadOnlyDatabaseError extends QueryError {
+  constructor(message: string, details: ErrorDetails = {}) {
+    super(message, { code: 'READ_ONLY_TRANSACTION', ...details });
+  }
+}
+
 /** A unique or primary-key constraint was violated. */
 export class UniqueViolationError extends QueryError {
   constructor(message: string, details: ErrorDetails = {}) {
@@ -199,6 +209,7 @@ const bySqlState: Record<string, ErrorClass> = {
   '42703': UndefinedColumnError,
   '42P10': MissingUniqueConstraintError,
   '55P03': LockTimeoutError,
+  '25006': ReadOnlyDatabaseError,
   '3D000': ConnectionError,
   '57P01': ConnectionError,
   '57P02': ConnectionError,
@@ -239,6 +250,8 @@ function classify(code: string | undefined, message: string): ErrorClass {
 export interface ErrorContext {
   target: string;
   secret?: string | undefined;
+  /** The connection is to a hot standby (`pg_is_in_recovery()`): a refused write is for that reason. */
+  hotStandby?: boolean;
 }
 
 function scrub(text: string, secret: string | undefined): string {
@@ -262,6 +275,13 @@ export function fromDriverError(error: unknown, context?: ErrorContext): SqlHelp
     message += '; the SQLite file was opened read-only (engineArgs.readonly) or it or its folder is not writable: open it read-write';
   }
   if (ErrorType === ConnectionError && context) message = `cannot use database ${context.target}: ${message}`;
+  if (ErrorType === ReadOnlyDatabaseError && context?.hotStandby) {
+    return new ReadOnlyDatabaseError(
+      `${context.target} is a read-only hot standby (a replica): ${message}. Writes and migrations must run against the ` +
+        'primary: point the URL (--database, DATABASE_URL) at it. Reads, getStatus() and a sync() with nothing pending work here.',
+      { cause: error, sqlState: code, code: 'READ_ONLY_STANDBY' },
+    );
+  }
   return new ErrorType(message, {
     cause: error,
     sqlState: code,

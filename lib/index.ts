@@ -11,6 +11,7 @@ export {
   InvalidIdentifierError,
   ConnectionError,
   QueryError,
+  ReadOnlyDatabaseError,
   UniqueViolationError,
   ForeignKeyViolationError,
   NotNullViolationError,

@@ -32,8 +32,18 @@ export interface DatabaseManagerOptions {
   engineArgs?: Record<string, unknown>;
   /** The version table's name; default `sql_helpers_migrations`. */
   versionTable?: string;
-  /** PostgreSQL only: the schema to manage; created if missing, first on every connection's search_path. */
+  /**
+   * PostgreSQL only: the schema to manage; created if missing, set for each migration's transaction, and first
+   * on every pooled connection's search_path (checked: behind a transaction pooler, see the README).
+   */
   schema?: string;
+  /**
+   * PostgreSQL only: run queries with values as named prepared statements. `'auto'` (default) does on direct
+   * connections and not through a transaction pooler (detected per connection); `true` always; `false` never.
+   */
+  preparedStatements?: 'auto' | boolean;
+  /** PostgreSQL only: a URL reaching the same database without a pooler, used for the migrations' connections. */
+  directUrl?: string;
   /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
   lockTimeoutMs?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
@@ -63,7 +73,12 @@ export class DatabaseManager extends Session {
   #closed = false;
 
   constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
-    const driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema });
+    const driver = createDriver(uri, {
+      engineArgs: options.engineArgs,
+      schema: options.schema,
+      preparedStatements: options.preparedStatements,
+      directUrl: options.directUrl,
+    });
     super(driver);
     this.migrationsDir = migrationsDir;
     this.migrator = new Migrator(this.driver, migrationsDir, {
@@ -86,16 +101,23 @@ export class DatabaseManager extends Session {
   }
 
   protected run<R>(query: Sql): Promise<QueryResult<R>> {
+    return this.#run<R>(query);
+  }
+
+  #run<R>(query: Sql, options?: { qualifiedOnly?: boolean }): Promise<QueryResult<R>> {
     try {
       const now = this.driver.runIfIdle?.<R>(query);
       if (now !== undefined) return Promise.resolve(now);
     } catch (error) {
       return Promise.reject(fromDriverError(error, this.driver.errorContext));
     }
-    return withConnection(this.driver, (connection) =>
-      connection.query<R>(query).catch((error: unknown) => {
-        throw fromDriverError(error, this.driver.errorContext);
-      }),
+    return withConnection(
+      this.driver,
+      (connection) =>
+        connection.query<R>(query).catch((error: unknown) => {
+          throw fromDriverError(error, this.driver.errorContext);
+        }),
+      options,
     );
   }
 
@@ -104,8 +126,11 @@ export class DatabaseManager extends Session {
     return transactionOn(this.driver, fn);
   }
 
-  #reader(session: Session = this) {
-    return (query: Sql) => session.query(query);
+  // The migrator's own reads name the version table with its schema, so they work where the managed schema is
+  // not in force (behind a transaction pooler); a caller's session is used as it is.
+  #reader(session?: Session) {
+    if (session !== undefined) return (query: Sql) => session.query(query);
+    return async (query: Sql) => (await this.#run<Record<string, unknown>>(query, { qualifiedOnly: true })).rows;
   }
 
   /** Applies every migration to an empty database; refuses (`ALREADY_CREATED`) when versions are recorded. */
@@ -131,8 +156,13 @@ export class DatabaseManager extends Session {
 
   /** `NO_INFO`, `UP_TO_DATE`, `UPGRADE_AVAILABLE` or `AHEAD`; throws `ConnectionError` when unreachable. */
   async getStatus(): Promise<DatabaseStatus> {
-    const { comparison, recorded } = await this.migrator.compare(this.#reader());
+    const { comparison, recorded } = await this.compare();
     return statusOf(comparison, recorded);
+  }
+
+  /** @internal The files compared with the version table, for the CLI's status. */
+  compare(): Promise<{ comparison: Comparison; recorded: boolean }> {
+    return this.migrator.compare(this.#reader());
   }
 
   /** `CREATED` (nothing was recorded), `UPGRADED` (pending applied) or `ALREADY_UP_TO_DATE`. Safe to call from many processes at once. */

@@ -232,7 +232,7 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
         return ExitCode.OK;
       }
       case 'status': {
-        const { comparison, recorded } = await db.migrator.compare((query) => db.query(query));
+        const { comparison, recorded } = await db.compare();
         const { listing, current, latest } = comparison;
         const status = statusOf(comparison, recorded);
         if (json) emit({ ...base, status, current, latest, migrations: listing });

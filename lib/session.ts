@@ -164,8 +164,12 @@ export class ConnectionSession extends Session {
 }
 
 /** Checks out a connection for `fn`, and discards it instead of reusing it when the connection broke. */
-export async function withConnection<T>(driver: Driver, fn: (connection: Connection) => Promise<T>): Promise<T> {
-  const connection = await driver.acquire();
+export async function withConnection<T>(
+  driver: Driver,
+  fn: (connection: Connection) => Promise<T>,
+  options?: { qualifiedOnly?: boolean },
+): Promise<T> {
+  const connection = await driver.acquire(options);
   let broken = false;
   try {
     return await fn(connection);

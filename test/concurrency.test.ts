@@ -8,10 +8,10 @@ import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DatabaseManager, SyncResult, identifier, sql, type Dialect } from '../lib/index.js';
 import { checksumOf } from '../lib/migrations/files.js';
-import { BASIC_MIGRATIONS, dialects, freshDatabase, freshPgDatabase, migrationsDir, runCli, type CliRun } from './support.js';
+import { BASIC_MIGRATIONS, admin, dialects, freshDatabase, directUri, freshPgDatabase, migrationsDir, runCli, type CliRun } from './support.js';
 
 const PROCESSES = 12;
-const MIGRATIONS = 12;
+const MIGRATIONS = 40;
 const ALL_VERSIONS = Array.from({ length: MIGRATIONS }, (_, index) => index + 1);
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
@@ -19,7 +19,7 @@ const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {
 const pad = (version: number) => String(version).padStart(3, '0');
 
 /**
- * Twelve migrations: the first is slow (so racing processes overlap) and creates the `events` table; every
+ * Forty migrations: the first is slow (so racing processes overlap) and creates the `events` table; every
  * migration inserts one row into `events` (no unique key: a second run of a file would show as a duplicate row),
  * some create a table of their own with a row in it, some hold several statements.
  */
@@ -105,6 +105,15 @@ async function inspect(uri: string, dir: string): Promise<Pick<RaceOutcome, 'rec
   }
 }
 
+/** Advisory locks held on `uri`'s database by any backend, pooled server connections included. */
+async function advisoryLocksHeld(uri: string): Promise<number> {
+  const { rows } = await admin(
+    `SELECT count(*)::int AS held FROM pg_locks WHERE locktype = 'advisory' AND granted
+       AND database = (SELECT oid FROM pg_database WHERE datname = '${new URL(uri).pathname.slice(1)}')`,
+  );
+  return rows[0].held as number;
+}
+
 /** Starts PROCESSES `sync --json` at once on one fresh database and collects what each said and what the database holds. */
 async function race(uri: string, dir: string, extraEnv: Record<string, string> = {}): Promise<RaceOutcome> {
   const runs = await Promise.all(Array.from({ length: PROCESSES }, () => cli(['sync', '--json', '--database', uri, '--dir', dir], extraEnv)));
@@ -172,7 +181,9 @@ for (const dialect of dialects) {
 
       assert.deepEqual(outcome.recordedVersions, ALL_VERSIONS);
       assert.deepEqual([...outcome.eventCounts.entries()], ALL_VERSIONS.map((version) => [version, 1]));
-      assert.deepEqual([...outcome.tableRows.values()], [1, 1, 1, 1, 1]);
+      assert.deepEqual([...outcome.tableRows.values()], Array.from(outcome.tableRows.keys(), () => 1));
+      assert.equal(outcome.tableRows.size, MIGRATIONS / 2 - 1);
+      if (dialect === 'postgres') assert.equal(await advisoryLocksHeld(uri), 0, 'no backend still holds an advisory lock');
 
       // And a later process finds nothing to do.
       const again = await cli(['sync', '--json', '--database', uri, '--dir', dir]);
@@ -287,21 +298,21 @@ describe('a waiting sync on postgres', () => {
   it('returns ALREADY_UP_TO_DATE without the lock once the lock holder has applied everything', async () => {
     const database = await freshDatabase('postgres');
     const dir = await migrationsDir(BASIC_MIGRATIONS);
-    const schema = database.options.schema!;
+    const schema = database.options.schema ?? null;
     const first = new DatabaseManager(database.uri, dir, { ...database.options });
     await first.upgrade(2);
-    const holder = new pg.Client({ connectionString: database.uri });
+    const holder = new pg.Client({ connectionString: directUri(database.uri) });
     await holder.connect();
     const waiter = new DatabaseManager(database.uri, dir, { ...database.options, lockTimeoutMs: 10_000 });
     try {
-      const key = sql`hashtextextended('sql-helpers:' || current_database() || ':' || ${schema}::text || ':' || ${'sql_helpers_migrations'}::text, 0)`;
+      const key = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${schema}::text, current_schema()) || ':' || ${'sql_helpers_migrations'}::text, 0)`;
       const lock = sql`SELECT pg_advisory_lock(${key})`;
       await holder.query(lock.text, lock.values);
       const waiting = waiter.sync();
       await sleep(150);
       // The "other process" applies migration 3 while it keeps holding the lock.
       const body = BASIC_MIGRATIONS['003_memberships.sql']!;
-      await holder.query(`SET search_path TO "${schema}"`);
+      if (schema !== null) await holder.query(`SET search_path TO "${schema}"`);
       await holder.query(body);
       await holder.query(
         'INSERT INTO sql_helpers_migrations (version, name, checksum, applied_at, duration_ms) VALUES (3, $1, $2, now(), 1)',

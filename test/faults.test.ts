@@ -18,7 +18,7 @@ import {
   sql,
   type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, CLI, admin, dialects, recordedVersions, tableNames, workspaces } from './support.js';
+import { BASIC_MIGRATIONS, CLI, TOPOLOGY, admin, dialects, recordedVersions, tableNames, workspaces } from './support.js';
 
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
@@ -153,9 +153,15 @@ describe('faults on postgres: the migration lock', () => {
     assert.equal(error.code, 'LOCK_TIMEOUT');
     assert.match(
       error.message,
-      new RegExp(`^timed out after 300 ms waiting for the migration lock \\(PostgreSQL advisory lock "sql_helpers_migrations" in schema "${database.options.schema}"\\)`),
+      new RegExp(
+        `^timed out after 300 ms waiting for the migration lock \\(PostgreSQL advisory lock "sql_helpers_migrations"` +
+          `${database.options.schema ? ` in schema "${database.options.schema}"` : ''}\\)`,
+      ),
     );
-    assert.match(error.message, /another process is migrating this database\. Wait for it, or raise lockTimeoutMs; pg_locks \(locktype = 'advisory'\) shows the holder/);
+    assert.match(
+      error.message,
+      /another process is migrating this database\. Wait for it, or raise the lock timeout \(lockTimeoutMs, --lock-timeout\); pg_locks \(locktype = 'advisory'\) shows the holder/,
+    );
     assert.ok(Date.now() - started >= 290, 'it waited for its timeout');
     assert.deepEqual(await versions(db), [1], 'the waiter changed nothing');
 
@@ -209,7 +215,8 @@ describe('faults on postgres: connections terminated under the pool', () => {
     assert.ok(pool.idleCount >= 1);
     const { rows } = await admin(`SELECT pg_terminate_backend(${Number(pid)}) AS done`);
     assert.equal(rows[0].done, true);
-    await until('the pool to drop the dead client', () => pool.idleCount === 0 || pool.totalCount === 0, 5_000);
+    // Behind a pooler the client's connection is to PgBouncer, which replaces the server connection by itself.
+    if (TOPOLOGY === 'direct') await until('the pool to drop the dead client', () => pool.idleCount === 0 || pool.totalCount === 0, 5_000);
     for (let i = 0; i < 3; i++) assert.deepEqual(await db.query(sql`SELECT 1 AS one`), [{ one: 1 }]);
     assert.deepEqual(await db.transaction((tx) => tx.query(sql`SELECT 2 AS two`)), [{ two: 2 }]);
   });

@@ -305,7 +305,7 @@ for (const dialect of dialects) {
       assert.equal(created, true);
       assert.equal(second.id, first.id + 1, 'no sequence value was used by the five lookups');
       if (dialect === 'postgres') {
-        const { value } = await db.one<{ value: number }>(sql`SELECT last_value::integer AS value FROM pg_sequences WHERE schemaname = ${database.options.schema!} AND sequencename = ${'users_id_seq'}`);
+        const { value } = await db.one<{ value: number }>(sql`SELECT last_value::integer AS value FROM pg_sequences WHERE schemaname = coalesce(${database.options.schema ?? null}, current_schema()) AND sequencename = ${'users_id_seq'}`);
         assert.equal(value, second.id);
       }
     });
@@ -412,7 +412,7 @@ for (const dialect of dialects) {
       assert.equal(await existsInDb(db, WEIRD_TABLE, WEIRD_DATA), true);
       assert.equal(await existsInDb(db, 'users', WEIRD_DATA), false);
       if (dialect === 'postgres') {
-        const schema = database.options.schema!;
+        const schema = database.options.schema ?? 'public';
         assert.equal(await existsInDb(db, `${schema}.users`), true);
         assert.equal(await existsInDb(db, `${aux}.items`), true);
         assert.equal(await existsInDb(db, `${aux}.items`, 'qty'), true);

@@ -8,16 +8,25 @@ import pg from 'pg';
 import { afterEach } from 'node:test';
 import { DatabaseManager, identifier, sql, type DatabaseManagerOptions, type Dialect } from '../lib/index.js';
 
-/** Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips. */
-export const dialects: Dialect[] = ['sqlite', 'postgres'];
+/**
+ * Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips.
+ * `test/run.ts` runs the PostgreSQL suites a second time through a pooler with `TEST_DIALECTS=postgres`.
+ */
+export const dialects: Dialect[] = process.env.TEST_DIALECTS === 'postgres' ? ['postgres'] : ['sqlite', 'postgres'];
 
 /** The PostgreSQL server the tests use (trust auth); each test gets its own schema or database in it. */
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** The same server without any pooler in between: for CREATE/DROP DATABASE and for watching pg_locks. */
+export const ADMIN_URL = process.env.TEST_ADMIN_URL ?? PG_URL;
+
+/** `'pgbouncer'` when PG_URL goes through a transaction pooler. */
+export const TOPOLOGY = process.env.TEST_TOPOLOGY === 'pgbouncer' ? 'pgbouncer' : 'direct';
+
 const suffix = () => randomBytes(5).toString('hex');
 
 /** Runs one statement on the admin connection (CREATE/DROP DATABASE, DROP SCHEMA). */
-export async function admin(text: string, url = PG_URL): Promise<pg.QueryResult> {
+export async function admin(text: string, url = ADMIN_URL): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -44,6 +53,11 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
     const dir = await mkdtemp(join(tmpdir(), 'sql-helpers-'));
     return { dialect, uri: `sqlite://${join(dir, 'test.db')}`, options: {}, cliArgs: [], cleanup: () => rm(dir, { recursive: true, force: true }) };
   }
+  if (TOPOLOGY === 'pgbouncer') {
+    // Through a transaction pooler the startup search_path is dropped: isolate by database, as services do.
+    const database = await freshPgDatabase();
+    return { dialect, uri: database.uri, options: {}, cliArgs: [], cleanup: database.cleanup };
+  }
   const schema = `t_${suffix()}`;
   return {
     dialect,
@@ -54,6 +68,14 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
       await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
   };
+}
+
+/** `uri`'s database on the server itself, past any pooler: for a client that holds session state (a lock). */
+export function directUri(uri: string): string {
+  const url = new URL(uri);
+  const admin = new URL(ADMIN_URL);
+  url.host = admin.host;
+  return url.toString();
 }
 
 /** A fresh PostgreSQL database (for tests that need a whole database, like concurrency or drop). */

@@ -50,6 +50,8 @@ export interface MigrationConnection {
   dropEverything(): Promise<void>;
   /** Finishes any open work, releases the lock and gives the connection back. */
   unlock(): Promise<void>;
+  /** Why a no-transaction file cannot run correctly on this connection, or `undefined` when it can. */
+  readonly noTransactionBlocker?: string | undefined;
 }
 
 /** Reads rows on the connection that waits for the migration lock. */
@@ -70,8 +72,11 @@ export interface Driver {
   readonly errorContext: ErrorContext;
   /** The statement that opens a transaction (`BEGIN`, or `BEGIN IMMEDIATE` on SQLite). */
   readonly beginStatement: string;
-  /** Checks out a connection (on SQLite, waits for the single connection to be free). */
-  acquire(): Promise<Connection>;
+  /**
+   * Checks out a connection (on SQLite, waits for the single connection to be free). `qualifiedOnly`: the caller
+   * runs only schema-qualified statements (the migrator's reads), so the managed schema need not be in force.
+   */
+  acquire(options?: { qualifiedOnly?: boolean }): Promise<Connection>;
   /**
    * Runs one statement at once when that needs no waiting (SQLite with its connection free), skipping the
    * promise hand-off of `acquire()`; returns `undefined` when the caller must `acquire()` instead.

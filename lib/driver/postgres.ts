@@ -1,33 +1,61 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { LockTimeoutError, fromDriverError } from '../errors.js';
+import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
+import { ConfigurationError, fromDriverError, type ErrorContext } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
-import type { PostgresTarget } from '../uri.js';
+import { parseDatabaseUri, type PostgresTarget } from '../uri.js';
 import {
   ScriptFailure,
   type Connection,
   type Driver,
   type LockOptions,
-  type LockWaitReader,
   type MigrationConnection,
   type QueryResult,
   type Row,
   type Script,
 } from './driver.js';
+import { AdvisoryLock } from './postgres-lock.js';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Whether queries with values run as named prepared statements: `'auto'` (the default) does where the
+ * connection reaches the server directly and not through a transaction pooler; `true` always (PgBouncer
+ * 1.21+ with `max_prepared_statements`); `false` never.
+ */
+export type PreparedStatements = 'auto' | boolean;
 
 /** Options the PostgreSQL driver takes from the manager. */
 export interface PostgresDriverOptions {
   engineArgs?: PoolConfig | undefined;
   schema?: string | undefined;
+  preparedStatements?: PreparedStatements | undefined;
+  /** A URL that reaches the same database without a pooler, for the migrations' own connections. */
+  directUrl?: string | undefined;
 }
 
-// Sent in front of a migration in the same simple-protocol message, so BEGIN costs no round trip.
-const BEGIN_PREFIX = 'BEGIN;\n';
+/** What one server connection turned out to be, read once when it is first used. */
+interface ConnectionProfile {
+  /**
+   * A pooler sits in between. Every transaction pooler must invent the process id it announces (BackendKeyData),
+   * since its client's queries run on whichever server connection is free; a direct connection announces the
+   * backend's own. So a mismatch proves a pooler, and named statements or session settings cannot be trusted.
+   */
+  pooled: boolean;
+  standby: boolean;
+  schema: string | null;
+}
+
+const PROFILE_QUERY = 'SELECT pg_backend_pid() AS pid, current_schema() AS schema, pg_is_in_recovery() AS standby';
+
+async function profile(client: Pick<Client, 'query'>): Promise<ConnectionProfile> {
+  const { rows } = await client.query<{ pid: number; schema: string | null; standby: boolean }>(PROFILE_QUERY);
+  const row = rows[0]!;
+  // pg keeps the announced id as `processID` (what its cancel() sends); untyped in @types/pg. Unknown counts as pooled.
+  const announced = (client as { processID?: unknown }).processID;
+  return { pooled: row.pid !== announced, standby: row.standby, schema: row.schema };
+}
 // A failed migration that ran longer than this is not replayed to find its failing statement.
 const REPLAY_LIMIT_MS = 2000;
 
@@ -64,30 +92,42 @@ class StatementNames {
 const isStalePlan = (error: unknown) => (error as { code?: unknown }).code === '0A000' && /cached plan/.test(String((error as Error).message));
 
 /** A pool client, or a dedicated client dressed as one (what migrations use). */
-type CheckedOutClient = Pick<PoolClient, 'query'> & { release(error?: boolean | Error): void };
+type CheckedOutClient = Pick<PoolClient, 'query' | 'getTransactionStatus'> & { release(error?: boolean | Error): void };
+
+// "cannot execute … in a read-only transaction": on a hot standby, every write.
+const READ_ONLY_TRANSACTION = '25006';
 
 class PostgresConnection implements Connection {
   #released = false;
 
   constructor(
     protected readonly client: CheckedOutClient,
-    readonly names: StatementNames,
+    /** The statement names to use, or `undefined` to run every statement unnamed. */
+    readonly names: StatementNames | undefined,
+    readonly profile: ConnectionProfile,
+    readonly context: ErrorContext,
   ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
     const text = query.text;
-    const name = query.values.length > 0 ? this.names.nameFor(text) : undefined;
+    const name = query.values.length > 0 ? this.names?.nameFor(text) : undefined;
     let result;
     try {
       result = await this.client.query({ text, values: query.values, ...(name === undefined ? {} : { name }) });
     } catch (error) {
-      if (name === undefined || !isStalePlan(error)) throw error;
-      this.names.forget(text);
+      if (name === undefined || !isStalePlan(error)) throw this.#classify(error);
+      this.names!.forget(text);
       // Outside a transaction the statement can simply run again; inside one, the transaction is already aborted.
-      if ((this.client as unknown as { _txStatus?: string })._txStatus !== 'I') throw error;
+      if (this.client.getTransactionStatus() !== 'I') throw error;
       result = await this.client.query({ text, values: query.values });
     }
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+  }
+
+  // Only this connection knows it talks to a standby: say so where a write was refused for it.
+  #classify(error: unknown): unknown {
+    if (!this.profile.standby || (error as { code?: unknown }).code !== READ_ONLY_TRANSACTION) return error;
+    return fromDriverError(error, { ...this.context, hotStandby: true });
   }
 
   release(discard = false): void {
@@ -97,15 +137,35 @@ class PostgresConnection implements Connection {
   }
 }
 
+// A SET (without LOCAL) in a migration outlives its transaction on the server connection, which a transaction
+// pooler then hands to application clients: undo those before committing, in the same message.
+const COMMIT_CLEAN = 'RESET ALL; RESET ROLE; COMMIT';
+
 class PostgresMigrationConnection extends PostgresConnection implements MigrationConnection {
+  // Sent in front of a migration in the same simple-protocol message, so BEGIN costs no round trip. The schema
+  // is set for the transaction alone: through a transaction pooler no session setting can be relied on.
+  readonly #begin: string;
+
   constructor(
     client: CheckedOutClient,
-    readonly lockClient: CheckedOutClient,
-    readonly lockKey: Sql,
+    readonly lock: AdvisoryLock | undefined,
     readonly schema: string | undefined,
-    names: StatementNames,
+    names: StatementNames | undefined,
+    profile: ConnectionProfile,
+    context: ErrorContext,
   ) {
-    super(client, names);
+    super(client, names, profile, context);
+    this.#begin = schema === undefined ? 'BEGIN;\n' : `BEGIN;\nSET LOCAL search_path TO ${quoteIdentifierPart(schema)}, public;\n`;
+  }
+
+  get noTransactionBlocker(): string | undefined {
+    if (this.schema === undefined || !this.profile.pooled) return undefined;
+    return (
+      `it runs outside a transaction, and this connection goes through a transaction pooler, which may run each ` +
+      `statement on another server connection: the schema "${this.schema}" cannot be put in force for it. ` +
+      `Give the migrations a direct connection (the directUrl option, --direct-url), or leave the schema option out ` +
+      `and set the role's search_path (ALTER ROLE … SET search_path)`
+    );
   }
 
   // After a failure the transaction is aborted; a dead connection cannot roll back, and unlock() discards it anyway.
@@ -121,7 +181,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     if (elapsedMs > REPLAY_LIMIT_MS) return undefined;
     const code = (original as { code?: unknown }).code;
     try {
-      await this.client.query('BEGIN');
+      await this.client.query(this.#begin);
       for (const statement of script.statements) {
         try {
           await this.client.query(statement.text);
@@ -141,16 +201,17 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
   async applyAtomically(script: Script, record: () => Promise<void>): Promise<void> {
     const started = performance.now();
     try {
-      await this.client.query(BEGIN_PREFIX + script.text);
+      await this.client.query(this.#begin + script.text);
     } catch (error) {
       await this.#rollback();
-      const offset = scriptOffset(error, BEGIN_PREFIX + script.text, 0);
-      const located = offset === undefined ? await this.#locate(script, error, performance.now() - started) : offset - BEGIN_PREFIX.length;
+      const offset = scriptOffset(error, this.#begin + script.text, 0);
+      const located = offset === undefined ? await this.#locate(script, error, performance.now() - started) : offset - this.#begin.length;
       throw new ScriptFailure(error, located);
     }
     try {
       await record();
-      await this.client.query('COMMIT');
+      this.lock?.assertHeld(this.context);
+      await this.client.query(COMMIT_CLEAN);
     } catch (error) {
       await this.#rollback();
       throw error;
@@ -165,6 +226,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
         throw new ScriptFailure(error, scriptOffset(error, statement.text, statement.offset) ?? statement.offset);
       }
     }
+    this.lock?.assertHeld(this.context);
     await record();
   }
 
@@ -204,14 +266,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
   async unlock(): Promise<void> {
     // The work connection ran arbitrary migration SQL (SET, temp tables …): never hand it back to the pool.
     this.release(true);
-    const unlock = sql`SELECT pg_advisory_unlock(${this.lockKey}) AS unlocked`;
-    try {
-      await this.lockClient.query(unlock.text, unlock.values);
-      this.lockClient.release();
-    } catch (error) {
-      // A dead lock connection has already lost its lock with its session.
-      this.lockClient.release(error as Error);
-    }
+    await this.lock?.release();
   }
 }
 
@@ -220,27 +275,42 @@ export class PostgresDriver implements Driver {
   readonly dialect = 'postgres' as const;
   readonly beginStatement = 'BEGIN';
   readonly engine: Pool;
-  readonly errorContext;
+  readonly errorContext: ErrorContext;
   readonly #schema: string | undefined;
-  readonly #config: PoolConfig;
+  readonly #migrationConfig: PoolConfig;
+  readonly #migrationContext: ErrorContext;
   readonly #Client: typeof import('pg').Client;
   readonly #createSchema: string | undefined;
   #schemaEnsured = false;
   readonly #names = new StatementNames();
+  readonly #preparedStatements: PreparedStatements;
+  readonly #profiles = new WeakMap<object, ConnectionProfile>();
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
     const pg = require('pg') as typeof import('pg');
     const config: PoolConfig = { ...options.engineArgs, connectionString: target.connectionString };
     if (options.schema !== undefined) {
       // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
+      // A pooler may drop it; the first use of each connection checks that it took effect.
       const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\ ]/g, '\\$&')},public`;
       config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
     }
-    this.#config = config;
+    const direct = options.directUrl === undefined ? undefined : parseDatabaseUri(options.directUrl);
+    if (direct !== undefined && direct.dialect !== 'postgres') {
+      throw new ConfigurationError(`directUrl must be a postgres:// URL of the same database, got ${direct.redacted}`, { code: 'INVALID_OPTION' });
+    }
+    this.#migrationConfig = direct === undefined ? config : { ...config, connectionString: direct.connectionString };
     this.#Client = pg.Client;
     this.#createSchema = options.schema === undefined ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(options.schema)}`;
+    this.#preparedStatements = options.preparedStatements ?? 'auto';
+    if (!['auto', true, false].includes(this.#preparedStatements)) {
+      throw new ConfigurationError(`preparedStatements must be 'auto', true or false, got ${JSON.stringify(this.#preparedStatements)}`, {
+        code: 'INVALID_OPTION',
+      });
+    }
     this.engine = new pg.Pool(config);
     this.errorContext = { target: target.redacted, secret: target.password };
+    this.#migrationContext = direct === undefined ? this.errorContext : { target: direct.redacted, secret: direct.password };
     this.#schema = options.schema;
     // An idle client that loses its server (restart, pg_terminate_backend) is dropped by the pool; without a
     // listener the 'error' event would crash the process instead.
@@ -250,85 +320,117 @@ export class PostgresDriver implements Driver {
     this.engine.on('connect', (client) => client.on('error', () => undefined));
   }
 
-  async acquire(): Promise<Connection> {
+  async acquire(options: { qualifiedOnly?: boolean } = {}): Promise<Connection> {
     let client: PoolClient;
     try {
       client = await this.engine.connect();
     } catch (error) {
-      throw fromDriverError(error, this.errorContext);
+      throw this.#connectError(error, this.errorContext);
     }
-    if (this.#createSchema !== undefined && !this.#schemaEnsured) {
-      // Created before the first statement, so that nothing lands in public because the schema did not exist
-      // yet. A failure (a concurrent creator, no CREATE privilege) is left to the migrator, which reports it.
-      this.#schemaEnsured = true;
-      await client.query(this.#createSchema).catch(() => undefined);
+    let known = this.#profiles.get(client);
+    if (known === undefined) {
+      try {
+        if (this.#createSchema !== undefined && !this.#schemaEnsured) {
+          // Created before the first statement, so that nothing lands in public because the schema did not exist
+          // yet. A failure (a concurrent creator, no CREATE privilege) shows up in the check below.
+          this.#schemaEnsured = true;
+          await client.query(this.#createSchema).catch(() => undefined);
+        }
+        known = await profile(client);
+      } catch (error) {
+        client.release(true);
+        throw fromDriverError(error, this.errorContext);
+      }
+      this.#profiles.set(client, known);
     }
-    return new PostgresConnection(client, this.#names);
+    if (this.#schema !== undefined && known.schema !== this.#schema && !known.standby && !options.qualifiedOnly) {
+      // Checked each time: the connection stays usable once the search_path is fixed, without a restart.
+      this.#profiles.delete(client);
+      client.release();
+      throw this.#schemaNotInForce(known.schema);
+    }
+    return new PostgresConnection(client, this.#namesFor(known), known, this.errorContext);
+  }
+
+  #namesFor(known: ConnectionProfile): StatementNames | undefined {
+    const named = this.#preparedStatements === 'auto' ? !known.pooled : this.#preparedStatements;
+    return named ? this.#names : undefined;
+  }
+
+  #schemaNotInForce(actual: string | null): ConfigurationError {
+    return new ConfigurationError(
+      `the schema "${this.#schema}" is not in force on connections to ${this.errorContext.target} ` +
+        `(their current schema is ${actual === null ? 'none' : `"${actual}"`}), so queries would land elsewhere. A transaction ` +
+        `pooler (PgBouncer, Supavisor, RDS Proxy …) drops the startup parameter that sets it: set it for the role or database ` +
+        `(ALTER ROLE … SET search_path = "${this.#schema}", public), or connect directly. Migrations are not affected.`,
+      { code: 'SCHEMA_NOT_IN_FORCE' },
+    );
+  }
+
+  #connectError(error: unknown, context: ErrorContext): unknown {
+    // PgBouncer without `ignore_startup_parameters = options` refuses the parameter that carries search_path.
+    if (this.#schema !== undefined && /unsupported startup parameter: options/.test(String((error as Error).message))) {
+      return new ConfigurationError(
+        `${context.target} refused the startup parameter that sets the schema "${this.#schema}" (a pooler that does ` +
+          `not forward "options"): add options to its ignore_startup_parameters and set the search_path for the role ` +
+          `(ALTER ROLE … SET search_path = "${this.#schema}", public), or connect directly`,
+        { code: 'SCHEMA_NOT_IN_FORCE', cause: error },
+      );
+    }
+    return fromDriverError(error, context);
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
-    const lockKey = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)`;
     const lockClient = await this.#connect();
+    let lock: AdvisoryLock | undefined;
     try {
-      if (options.lock !== false && !(await this.#pollLock(lockClient, lockKey, lockName, timeoutMs, options.stopWaiting))) {
-        lockClient.release();
-        return null;
+      const keyQuery = sql`SELECT hashtextextended('sql-helpers:' || current_database() || ':' ||
+        coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)::text AS key,
+        pg_is_in_recovery() AS standby`;
+      const { rows } = await lockClient.query<{ key: string; standby: boolean }>(keyQuery.text, keyQuery.values);
+      if (rows[0]!.standby) {
+        throw fromDriverError(
+          { code: READ_ONLY_TRANSACTION, message: 'cannot migrate, stamp or drop: the database is in recovery (pg_is_in_recovery())' },
+          { ...this.#migrationContext, hotStandby: true },
+        );
+      }
+      if (options.lock !== false) {
+        const description = `PostgreSQL advisory lock "${lockName}"${this.#schema ? ` in schema "${this.#schema}"` : ''}`;
+        const context = this.#migrationContext;
+        const held = await AdvisoryLock.acquire(lockClient, { key: rows[0]!.key, description, timeoutMs, stopWaiting: options.stopWaiting, context });
+        if (held === null) {
+          lockClient.release();
+          return null;
+        }
+        lock = held;
       }
     } catch (error) {
       lockClient.release();
-      throw error;
+      throw fromDriverError(error, this.#migrationContext);
     }
-    let work: CheckedOutClient;
+    if (lock === undefined) lockClient.release();
+    let work: CheckedOutClient & Pick<Client, 'query'>;
+    let known: ConnectionProfile;
     try {
       work = await this.#connect();
       if (this.#createSchema !== undefined) await work.query(this.#createSchema);
+      known = await profile(work);
     } catch (error) {
-      lockClient.release(true);
-      throw fromDriverError(error, this.errorContext);
+      await lock?.release();
+      throw fromDriverError(error, this.#migrationContext);
     }
-    return new PostgresMigrationConnection(work, lockClient, lockKey, this.#schema, this.#names);
-  }
-
-  // pg_advisory_lock() would wait inside a transaction snapshot and stall CREATE INDEX CONCURRENTLY run
-  // by the lock holder; polling pg_try_advisory_lock() holds no snapshot between attempts. False: gave up.
-  async #pollLock(
-    client: CheckedOutClient,
-    lockKey: Sql,
-    lockName: string,
-    timeoutMs: number,
-    stopWaiting: LockOptions['stopWaiting'],
-  ): Promise<boolean> {
-    const attempt = sql`SELECT pg_try_advisory_lock(${lockKey}) AS locked`;
-    const read: LockWaitReader = async (query) => (await client.query(query.text, query.values)).rows as Row[];
-    const deadline = Date.now() + timeoutMs;
-    // A short cap: a waiter notices a released lock within 50 ms, and an attempt costs the server next to nothing.
-    for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
-      const { rows } = await client.query(attempt.text, attempt.values).catch((error: unknown) => {
-        throw fromDriverError(error, this.errorContext);
-      });
-      if (rows[0]?.locked === true) return true;
-      if (stopWaiting && (await stopWaiting(read))) return false;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new LockTimeoutError(
-          `timed out after ${timeoutMs} ms waiting for the migration lock (PostgreSQL advisory lock "${lockName}"` +
-            `${this.#schema ? ` in schema "${this.#schema}"` : ''}); another process is migrating this database. ` +
-            `Wait for it, or raise lockTimeoutMs; pg_locks (locktype = 'advisory') shows the holder.`,
-        );
-      }
-      await sleep(Math.min(delay, left));
-    }
+    return new PostgresMigrationConnection(work, lock, this.#schema, this.#namesFor(known), known, this.#migrationContext);
   }
 
   // Migrations use connections of their own, outside the pool: the lock and the work connection must not wait
   // for (or starve) a small pool, and the work connection, which ran arbitrary SQL, is closed afterwards anyway.
-  async #connect(): Promise<CheckedOutClient> {
-    const client = new this.#Client(this.#config);
+  async #connect(): Promise<Client & CheckedOutClient> {
+    const client = new this.#Client(this.#migrationConfig);
     client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (error) {
-      throw fromDriverError(error, this.errorContext);
+      throw this.#connectError(error, this.#migrationContext);
     }
     return Object.assign(client, { release: () => void client.end().catch(() => undefined) });
   }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection } from '../driver/driver.js';
-import { ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
+import { ConfigurationError, ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
 import { compare, planDowngrade, planStamp, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
@@ -171,6 +171,7 @@ export class Migrator {
     return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planDowngrade(compare(migrations, applied), migrations, target);
+      this.#assertRunnable(connection, plan.map((migration) => migration.down!));
       const runs: MigrationRun[] = [];
       for (const migration of plan) {
         const forget = sql`DELETE FROM ${this.#table} WHERE version = ${migration.version}`;
@@ -244,7 +245,18 @@ export class Migrator {
       VALUES (${migration.version}, ${migration.name}, ${migration.up.checksum}, ${new Date()}, ${durationMs})${conflict}`;
   }
 
+  // Checked for the whole plan before any of it runs, so a refusal changes nothing.
+  #assertRunnable(connection: MigrationConnection, scripts: MigrationScript[]): void {
+    const blocker = connection.noTransactionBlocker;
+    const outside = scripts.filter((script) => !script.transactional);
+    if (blocker === undefined || outside.length === 0) return;
+    throw new ConfigurationError(`cannot run ${outside.map((script) => script.file).join(', ')}: ${blocker}`, {
+      code: 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION',
+    });
+  }
+
   async #applyAll(connection: MigrationConnection, plan: Migration[]): Promise<MigrationRun[]> {
+    this.#assertRunnable(connection, plan.map((migration) => migration.up));
     const runs: MigrationRun[] = [];
     let recorded = new Set<number>();
     for (const migration of plan) {
