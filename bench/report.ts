@@ -6,7 +6,7 @@ export type RatioKind = 'throughput' | 'time';
 /** One line of the table: sql-helpers against one baseline. */
 export interface Row {
   measure: string;
-  dialect: 'PostgreSQL' | 'SQLite' | '—';
+  dialect: 'PostgreSQL' | 'PostgreSQL via PgBouncer' | 'SQLite' | '—';
   ours: SideResult;
   baseline: SideResult;
   /** throughput: ours / baseline ops per second (higher is better); time: ours / baseline time (lower is better). */

@@ -17,6 +17,7 @@ import { migratePg } from './scenarios/migrate-pg.js';
 import { migrateSqlite } from './scenarios/migrate-sqlite.js';
 import { noopSync } from './scenarios/noop-sync.js';
 import { upToDate } from './uptodate.js';
+import { startPgBouncer } from '../test/topology/pgbouncer.js';
 
 const argv = process.argv.slice(2);
 const config = configFrom(argv);
@@ -40,6 +41,14 @@ async function main(): Promise<void> {
   };
   const fixtures = await makeFixtures(config);
   await step('helpers-pg', () => helpersPg(config));
+  await step('helpers-pgbouncer', async () => {
+    const pooler = await startPgBouncer({ poolSize: 8 });
+    try {
+      return await helpersPg(config, pooler);
+    } finally {
+      await pooler.stop();
+    }
+  });
   await step('helpers-sqlite', () => helpersSqlite(config));
   await step('migrate-pg', () => migratePg(config, fixtures));
   await step('migrate-sqlite', () => migrateSqlite(config, fixtures));

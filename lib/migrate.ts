@@ -41,6 +41,7 @@ Options:
   -y, --yes            with drop: really drop
   --down               with new: also write the .down.sql file
   --schema NAME        PostgreSQL schema to manage (default: the connection's current schema)
+  --direct-url URL     PostgreSQL: the same database past any pooler, for the migrations' connections
   --table NAME         version table (default sql_helpers_migrations)
   --lock-timeout MS    how long to wait for another migrating process (default 300000)
   --allow-out-of-order apply pending files older than the newest applied one
@@ -58,6 +59,7 @@ const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
   down: { type: 'boolean' },
   schema: { type: 'string' },
+  'direct-url': { type: 'string' },
   table: { type: 'string' },
   'lock-timeout': { type: 'string' },
   'allow-out-of-order': { type: 'boolean' },
@@ -185,6 +187,7 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
   const uri = values.database ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE;
   const db = new DatabaseManager(uri, dir, {
     schema: values.schema,
+    directUrl: values['direct-url'],
     versionTable: values.table,
     lockTimeoutMs: values['lock-timeout'] === undefined ? undefined : Number(values['lock-timeout']),
     allowOutOfOrder: values['allow-out-of-order'],

@@ -18,7 +18,7 @@ import {
   sql,
   type Dialect,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, CLI, TOPOLOGY, admin, dialects, recordedVersions, tableNames, workspaces } from './support.js';
+import { BASIC_MIGRATIONS, CLI, TOPOLOGY, admin, dialects, directUri, recordedVersions, tableNames, workspaces } from './support.js';
 
 
 /** Polls `check` until it returns true; fails after `timeoutMs`. */
@@ -174,6 +174,39 @@ describe('faults on postgres: the migration lock', () => {
     assert.equal(await next.sync(), SyncResult.UPGRADED);
     assert.ok(Date.now() - t0 < 5_000, `the next migrator proceeded at once (${Date.now() - t0} ms), not after the holder's sleep`);
     assert.deepEqual(await versions(next), [1, 2]);
+  });
+
+  it('the lock connection terminated mid-migration: LOCK_LOST, that migration rolled back, nothing after it applied', async () => {
+    const marker = `lost_${randomBytes(4).toString('hex')}`;
+    const { db, dir, open, database } = await setup('postgres', usersOnly);
+    await db.sync();
+    await writeFile(join(dir, '002_lost.sql'), `CREATE TABLE lost_t (id INTEGER);\nSELECT pg_sleep(1) AS ${marker};\n`);
+    await writeFile(join(dir, '003_after.sql'), 'CREATE TABLE after_t (id INTEGER);\n');
+    const running = db.sync().then(() => undefined, (caught: unknown) => Promise.reject(caught));
+    running.catch(() => undefined);
+    await until('the migration to reach pg_sleep', async () => (await backendsRunning(marker)).length === 1);
+    // The backend holding this manager's lock key (behind a pooler: the server connection the lock is pinned to).
+    const schema = database.options.schema === undefined ? 'NULL' : `'${database.options.schema}'`;
+    const { rows } = await admin(
+      `SELECT pg_terminate_backend(pid) AS done FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('sql-helpers:' || current_database() || ':' ||
+           coalesce(${schema}, current_schema()) || ':sql_helpers_migrations', 0)`,
+      directUri(database.uri),
+    );
+    assert.deepEqual(rows, [{ done: true }]);
+    const error = await running.then(
+      () => assert.fail('sync should fail'),
+      (caught: unknown) => caught,
+    );
+    assert.ok(error instanceof ConnectionError, String(error));
+    assert.equal(error.code, 'LOCK_LOST');
+    assert.match(error.message, /migration lock was lost .*rolled back.*run sync again/);
+    assert.deepEqual(await versions(db), [1]);
+    assert.ok(!(await tableNames(db)).some((name) => name === 'lost_t' || name === 'after_t'));
+    await writeFile(join(dir, '002_lost.sql'), 'CREATE TABLE lost_t (id INTEGER);\n');
+    assert.equal(await open(undefined, { lockTimeoutMs: 2_000 }).sync(), SyncResult.UPGRADED);
+    assert.deepEqual(await versions(db), [1, 2, 3]);
   });
 
   it('a migration whose connection is terminated fails with a ConnectionError, records nothing, and releases the lock', async () => {

@@ -1,11 +1,13 @@
 // getOrCreate / getOne / getByPk on PostgreSQL: 16 concurrent callers on an 8-connection pool, against the
-// raw pg query a hand-written service would send through a pool of the same size.
+// raw pg query a hand-written service would send through a pool of the same size; directly, or with both
+// sides through a PgBouncer in transaction mode (where every statement runs unnamed, on both sides).
 import pg from 'pg';
 import { DatabaseManager, getByPk, getOne, getOrCreate, table } from '../../lib/index.js';
 import type { Config } from '../config.js';
 import { dropPgDatabase, freshPgDatabase, removeFolder, tempFolder } from '../databases.js';
 import { concurrently, interleave } from '../harness.js';
 import { row, type Row } from '../report.js';
+import type { Pooler } from '../../test/topology/pgbouncer.js';
 
 const CALLERS = 16;
 const POOL = { max: 8 };
@@ -17,11 +19,13 @@ interface Item {
   value: string | null;
 }
 
-export async function helpersPg(config: Config): Promise<Row[]> {
+export async function helpersPg(config: Config, pooler?: Pooler): Promise<Row[]> {
   const database = await freshPgDatabase('helpers');
+  const url = pooler ? pooler.url(database.name) : database.url;
+  const dialect = pooler ? 'PostgreSQL via PgBouncer' : 'PostgreSQL';
   const empty = await tempFolder();
-  const db = new DatabaseManager(database.url, empty, { engineArgs: POOL });
-  const pool = new pg.Pool({ connectionString: database.url, ...POOL });
+  const db = new DatabaseManager(url, empty, { engineArgs: POOL });
+  const pool = new pg.Pool({ connectionString: url, ...POOL });
   pool.on('error', () => undefined);
   try {
     await pool.query('CREATE TABLE bench_items (id serial PRIMARY KEY, key text NOT NULL UNIQUE, value text)');
@@ -53,7 +57,7 @@ export async function helpersPg(config: Config): Promise<Row[]> {
 
     const exists = (trips: number) => (ratio: number, ours: { roundTrips: number | undefined }) => ratio >= 0.95 && ours.roundTrips === trips;
     await pair(
-      { measure: 'getOrCreate, key exists, 16 callers / 8 connections', dialect: 'PostgreSQL', kind: 'throughput', target: '≥ 0.95×, 1 round trip', check: exists(1), rounds },
+      { measure: 'getOrCreate, key exists, 16 callers / 8 connections', dialect, kind: 'throughput', target: '≥ 0.95×, 1 round trip', check: exists(1), rounds },
       (i) => getOrCreate(db, items, { key: key(i) }),
       (i) => pool.query('SELECT * FROM bench_items WHERE key = $1', [key(i)]),
       'raw pg SELECT',
@@ -61,7 +65,7 @@ export async function helpersPg(config: Config): Promise<Row[]> {
     await pair(
       {
         measure: 'getOrCreate, key new, 16 callers / 8 connections',
-        dialect: 'PostgreSQL',
+        dialect,
         kind: 'throughput',
         target: '≥ 0.90×, 2 round trips',
         check: (ratio, ours) => ratio >= 0.9 && ours.roundTrips !== undefined && ours.roundTrips <= 2,
@@ -72,13 +76,13 @@ export async function helpersPg(config: Config): Promise<Row[]> {
       'raw INSERT … RETURNING',
     );
     await pair(
-      { measure: 'getOne', dialect: 'PostgreSQL', kind: 'throughput', target: '≥ 0.95×', check: (ratio) => ratio >= 0.95, rounds },
+      { measure: 'getOne', dialect, kind: 'throughput', target: '≥ 0.95×', check: (ratio) => ratio >= 0.95, rounds },
       (i) => getOne(db, items, { key: key(i) }),
       (i) => pool.query('SELECT * FROM bench_items WHERE key = $1', [key(i)]),
       'raw pg SELECT',
     );
     await pair(
-      { measure: 'getByPk', dialect: 'PostgreSQL', kind: 'throughput', target: '≥ 0.95×', check: (ratio) => ratio >= 0.95, rounds },
+      { measure: 'getByPk', dialect, kind: 'throughput', target: '≥ 0.95×', check: (ratio) => ratio >= 0.95, rounds },
       (i) => getByPk(id(i), { session: db, model: items }),
       (i) => pool.query('SELECT * FROM bench_items WHERE id = $1', [id(i)]),
       'raw pg SELECT',

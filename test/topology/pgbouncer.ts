@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, runAsServerUser, serverDir, waitForServer } from './processes.js';
 
 /** A running PgBouncer in transaction mode in front of one PostgreSQL server. */
@@ -49,7 +50,12 @@ export async function startPgBouncer(options: PoolerOptions = {}): Promise<Poole
     { mode: 0o644 },
   );
   await runAsServerUser('pgbouncer', ['-d', '-q', config]);
-  const pid = Number((await readFile(join(dir, 'pgbouncer.pid'), 'utf8')).trim());
+  // -d returns once it has forked; the child writes its pid file a moment later.
+  let pid = 0;
+  for (const deadline = Date.now() + 10_000; !pid; await sleep(20)) {
+    pid = Number((await readFile(join(dir, 'pgbouncer.pid'), 'utf8').catch(() => '')).trim());
+    if (!pid && Date.now() > deadline) throw new Error(`PgBouncer wrote no pid file: ${await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')}`);
+  }
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   const stop = async () => {
     try {
