@@ -134,7 +134,7 @@ function listingTable(listing: MigrationListing[]): string {
     ...listing.map((entry) => [
       String(entry.version),
       entry.name,
-      entry.state,
+      entry.noop ? `${entry.state} (no-op)` : entry.state,
       formatTime(entry.appliedAt),
       entry.durationMs === undefined ? '' : `${entry.durationMs} ms`,
     ]),

@@ -20,6 +20,8 @@ export interface MigrationListing {
   state: MigrationState;
   file: string | undefined;
   hasDown: boolean;
+  /** True when the file runs nothing on this database (comments only, or written for the other database alone). */
+  noop: boolean;
   appliedAt: Date | undefined;
   durationMs: number | undefined;
 }
@@ -109,6 +111,7 @@ export function compare(migrations: Migration[], applied: AppliedMigration[]): C
       state,
       file: migration?.up.file,
       hasDown: migration?.down !== undefined,
+      noop: migration?.up.noop ?? false,
       appliedAt: row?.appliedAt,
       durationMs: row?.durationMs,
     });
