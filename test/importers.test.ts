@@ -234,6 +234,40 @@ describe('import: refusals, before anything is written', () => {
     await refuses('postgrator', { '001.do.a.js': 'module.exports.generateSql = () => "";' }, 'IMPORT_UNCONVERTIBLE', /generateSql/);
   });
 
+  it('names each malformed file of every tool', async () => {
+    await refuses(
+      'golang-migrate',
+      { '1_a.up.json': '{}', '2_b.up.sql': 'SELECT 1;', '02_b.up.sql': 'SELECT 2;', '3_c.down.sql': 'SELECT 3;' },
+      'IMPORT_UNCONVERTIBLE',
+      /1_a\.up\.json: a \.json migration is not SQL[\s\S]*2_b\.up\.sql: version 2 has two up files[\s\S]*3_c\.down\.sql: version 3 has a down file but no up file/,
+    );
+    await refuses(
+      'dbmate',
+      { '1_a.sql': 'CREATE TABLE a (id INT);\n', '2_b.sql': 'SELECT 1;\n-- migrate:up\nSELECT 2;\n' },
+      'IMPORT_UNCONVERTIBLE',
+      /1_a\.sql: a dbmate migration needs exactly one "-- migrate:up" line[\s\S]*2_b\.sql: text before "-- migrate:up"/,
+    );
+    await refuses(
+      'flyway',
+      { 'V1__a.sql': 'SELECT 1;', 'V1.0__again.sql': 'SELECT 2;', 'Vx__b.sql': 'SELECT 3;', 'U5__c.sql': 'SELECT 4;' },
+      'IMPORT_UNCONVERTIBLE',
+      /U5__c\.sql: an undo migration without its versioned migration V5[\s\S]*V1\.0__again\.sql: version 1 is also used by V1__a\.sql[\s\S]*Vx__b\.sql: version "x"/,
+    );
+    await refuses(
+      'node-pg-migrate',
+      { 'create.sql': 'SELECT 1;', '1_a.sql': '-- Up Migration\nSELECT 1;\n-- Up Migration\nSELECT 2;\n' },
+      'IMPORT_UNCONVERTIBLE',
+      /1_a\.sql: more than one "-- Up Migration"[\s\S]*create\.sql: node-pg-migrate orders files by a numeric prefix/,
+    );
+    await refuses(
+      'postgrator',
+      { '001.do.a.sql': 'SELECT 1;', '01.do.b.sql': 'SELECT 2;', '002.redo.c.sql': 'SELECT 3;', '003.undo.d.sql': 'SELECT 4;' },
+      'IMPORT_UNCONVERTIBLE',
+      /002\.redo\.c\.sql: postgrator files are named[\s\S]*003\.undo\.d\.sql: an undo file without its do file[\s\S]*01\.do\.b\.sql: version 1 is also used by 001\.do\.a\.sql/,
+    );
+    await assert.rejects(importMigrations('goose', join(FIXTURES, 'no-such-folder'), await tempDir()), (error: MigrationFileError) => error.code === 'IMPORT_SOURCE_UNREADABLE');
+  });
+
   it('refuses a folder with nothing of the tool in it, and an unknown tool', async () => {
     await refuses('dbmate', { 'notes.txt': 'hello' }, 'IMPORT_NOTHING', /no dbmate migration found/);
     await assert.rejects(importMigrations('liquibase', await folder({}), await tempDir()), /unknown tool "liquibase"; known tools: golang-migrate, goose, dbmate, flyway, node-pg-migrate, postgrator/);
