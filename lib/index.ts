@@ -5,6 +5,9 @@ export { Session, Transaction } from './session.js';
 export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
 export type { Dialect, Row } from './driver/driver.js';
 export { redactUri } from './uri.js';
+export { importMigrations, type ImportReport, type ImportedMigration } from './importers/convert.js';
+export { adopt, type AdoptOptions, type AdoptReport } from './importers/adopt.js';
+export type { ToolName } from './importers/importer.js';
 export {
   SqlHelpersError,
   ConfigurationError,

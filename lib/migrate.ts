@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SqlHelpersError } from './errors.js';
+import { adopt } from './importers/adopt.js';
+import { importMigrations } from './importers/convert.js';
 import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
@@ -32,6 +34,9 @@ Commands:
   new <name>           write the next numbered migration file
   verify               report drift between the files and the database (exit 1 if any)
   history              list applied migrations with their time and duration
+  import <tool> <src>  convert another tool's migrations folder into --dir, with a mapping file
+                       (golang-migrate, goose, dbmate, flyway, node-pg-migrate, postgrator)
+  adopt <tool>         stamp the versions that tool recorded in its version table, after import
 
 Options:
   -d, --database URL   database URI (else $DATABASE_URL, else ${DEFAULT_DATABASE})
@@ -45,6 +50,7 @@ Options:
   --table NAME         version table (default sql_helpers_migrations)
   --lock-timeout MS    how long to wait for another migrating process (default 300000)
   --allow-out-of-order apply pending files older than the newest applied one
+  --from-table NAME    with adopt: the tool's version table, when not its default
   --stack              show the stack trace of an error
   -h, --help           show this help
   -V, --version        print the version
@@ -63,13 +69,14 @@ const OPTIONS = {
   table: { type: 'string' },
   'lock-timeout': { type: 'string' },
   'allow-out-of-order': { type: 'boolean' },
+  'from-table': { type: 'string' },
   stack: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } satisfies ParseArgsConfig['options'];
 
 /** What a command needs in its argument list. */
-const COMMANDS: Record<string, { args: 0 | 1; optional?: boolean; argName?: string }> = {
+const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: string }> = {
   sync: { args: 0 },
   status: { args: 0 },
   current: { args: 0 },
@@ -81,6 +88,8 @@ const COMMANDS: Record<string, { args: 0 | 1; optional?: boolean; argName?: stri
   new: { args: 1, argName: 'name' },
   verify: { args: 0 },
   history: { args: 0 },
+  import: { args: 2, argName: 'tool> <source-dir' },
+  adopt: { args: 1, argName: 'tool' },
 };
 
 class UsageError extends Error {
@@ -101,7 +110,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function parse(argv: string[]): { command: string; arg: string | undefined; values: Values } {
+function parse(argv: string[]): { command: string; arg: string | undefined; source: string | undefined; values: Values } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -114,12 +123,14 @@ function parse(argv: string[]): { command: string; arg: string | undefined; valu
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
   if (rest.length > spec.args) throw new UsageError(`too many arguments for ${command}: ${rest.slice(spec.args).join(' ')}`);
-  if (spec.args === 1 && !spec.optional && rest.length === 0) throw new UsageError(`${command} needs a ${spec.argName}: sql-helpers-migrate ${command} <${spec.argName}>`);
+  if (!spec.optional && rest.length < spec.args) {
+    throw new UsageError(`${command} needs ${spec.args === 1 ? `a ${spec.argName}` : 'two arguments'}: sql-helpers-migrate ${command} <${spec.argName}>`);
+  }
   const values = parsed.values as Values;
   if (values['lock-timeout'] !== undefined && !/^\d+$/.test(values['lock-timeout'])) {
     throw new UsageError(`--lock-timeout takes milliseconds, got "${values['lock-timeout']}"`);
   }
-  return { command, arg: rest[0], values };
+  return { command, arg: rest[0], source: rest[1], values };
 }
 
 function table(rows: string[][]): string {
@@ -136,7 +147,7 @@ function listingTable(listing: MigrationListing[]): string {
     ...listing.map((entry) => [
       String(entry.version),
       entry.name,
-      entry.state,
+      entry.noop ? `${entry.state} (no-op)` : entry.state,
       formatTime(entry.appliedAt),
       entry.durationMs === undefined ? '' : `${entry.durationMs} ms`,
     ]),
@@ -169,7 +180,7 @@ async function newMigration(dir: string, name: string, withDown: boolean): Promi
   return files.map((file) => join(dir, file));
 }
 
-async function runCommand(command: string, arg: string | undefined, values: Values, io: Output): Promise<number> {
+async function runCommand(command: string, arg: string | undefined, values: Values, io: Output, source?: string): Promise<number> {
   const dir = values.dir ?? DEFAULT_DIR;
   const json = values.json === true;
   const emit = (document: Record<string, unknown>) => io.out(JSON.stringify(document, null, 2));
@@ -178,6 +189,13 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
     const files = await newMigration(dir, arg!, values.down === true);
     if (json) emit({ command, files });
     else io.out(files.map((file) => `created ${file}`).join('\n'));
+    return ExitCode.OK;
+  }
+  if (command === 'import') {
+    const report = await importMigrations(arg!, source!, dir);
+    if (json) emit({ command, dir, ...report });
+    else io.out([...report.migrations.flatMap((entry) => [`${entry.from.join(' + ')} -> ${entry.to.join(' + ')}`, ...entry.notes.map((note) => `  ${note}`)]),
+      `imported ${report.migrations.length} ${arg} migration(s) into ${dir}${report.renumbered ? ', renumbered 1, 2, 3… (its versions are not integers below 2^53)' : ''}; mapping in ${report.mappingFile}`].join('\n'));
     return ExitCode.OK;
   }
   if (command === 'drop' && values.yes !== true) {
@@ -249,6 +267,12 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
         else io.out(applied.length ? listingTable(applied) : 'no migration has been applied');
         return ExitCode.OK;
       }
+      case 'adopt': {
+        const report = await adopt(db, arg!, { table: values['from-table'] });
+        if (json) emit({ ...base, ...report });
+        else io.out(report.stamped.length > 0 ? `adopted: stamped ${report.stamped.length} version(s) that ${arg} had applied` : `nothing to stamp: ${report.applied.length === 0 ? `${arg} applied nothing` : 'already adopted'}`);
+        return ExitCode.OK;
+      }
       case 'verify': {
         const report = await db.verify();
         if (json) emit({ ...base, ...report });
@@ -283,7 +307,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
   let json = argv.includes('--json');
   let showStack = argv.includes('--stack');
   try {
-    const { command, arg, values } = parse(argv);
+    const { command, arg, source, values } = parse(argv);
     json = values.json === true;
     showStack = values.stack === true;
     if (values.help) {
@@ -294,7 +318,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
       io.out(packageVersion());
       return ExitCode.OK;
     }
-    return await runCommand(command, arg, values, io);
+    return await runCommand(command, arg, values, io, source);
   } catch (error) {
     const usage = error instanceof UsageError;
     const { text, document } = describe(error, showStack);

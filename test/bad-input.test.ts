@@ -293,25 +293,6 @@ const FOLDER_CASES: FolderCase[] = [
     files_named: ['002_groups.down.sql'],
   },
   {
-    title: 'a dialect variant without a base file',
-    files: { '002_groups.postgres.sql': 'CREATE TABLE groups (id SERIAL);\n' },
-    code: 'VARIANT_WITHOUT_BASE',
-    says: [/002_groups\.postgres\.sql is a dialect variant without a base: add 002_groups\.sql or 002_groups\.sqlite\.sql/],
-    files_named: ['002_groups.postgres.sql'],
-  },
-  {
-    title: 'an empty .sql file',
-    files: { '002_empty.sql': '' },
-    code: 'EMPTY_MIGRATION',
-    says: [/"002_empty\.sql" contains no SQL statement; write one or delete the file/],
-  },
-  {
-    title: 'a .sql file holding only comments and whitespace',
-    files: { '002_todo.sql': '-- TODO: write this\n/* later */\n\n' },
-    code: 'EMPTY_MIGRATION',
-    says: [/"002_todo\.sql" contains no SQL statement/],
-  },
-  {
     title: 'a version beyond 2^53',
     files: { '9007199254740993_huge.sql': 'CREATE TABLE huge (id INTEGER);\n' },
     code: 'VERSION_TOO_LARGE',

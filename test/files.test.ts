@@ -273,47 +273,63 @@ describe('parseMigrations: ORPHAN_DOWN', () => {
   });
 });
 
-describe('parseMigrations: VARIANT_WITHOUT_BASE', () => {
-  for (const dialect of ['postgres', 'sqlite'] as const) {
-    it(`refuses a lone 1_x.postgres.sql when parsing for ${dialect}`, () => {
-      const error = assertFileError(() => parse({ '1_x.postgres.sql': SQL }, dialect), 'VARIANT_WITHOUT_BASE', ['1_x.postgres.sql']);
-      assert.ok(error.message.includes('1_x.sql'), error.message);
-      assert.ok(error.message.includes('1_x.sqlite.sql'), error.message);
-    });
-  }
+describe('parseMigrations: a version written for one database alone', () => {
+  it('runs the lone variant on its database and is a recorded no-op on the other', () => {
+    const files = { '1_a.sql': SQL, '2_x.postgres.sql': 'CREATE INDEX CONCURRENTLY i ON t (id);', '2_x.postgres.down.sql': 'DROP INDEX i;' };
+    const [, pg] = parse(files, 'postgres');
+    assert.equal(pg?.up.file, '2_x.postgres.sql');
+    assert.equal(pg?.up.noop, false);
+    assert.equal(pg?.down?.file, '2_x.postgres.down.sql');
+    const [, lite] = parse(files, 'sqlite');
+    assert.equal(lite?.version, 2);
+    assert.equal(lite?.name, 'x');
+    assert.equal(lite?.up.noop, true);
+    assert.deepEqual(lite?.up.statements, []);
+    assert.equal(lite?.up.checksum, checksumOf(''));
+    assert.equal(lite?.down?.noop, true, 'downgrading through it on SQLite reverts nothing');
+  });
 
-  it('refuses a lone .sqlite.sql variant, even with a base down file', () => {
-    const error = assertFileError(
-      () => parse({ '1_x.sqlite.sql': SQL, '1_x.down.sql': 'DROP TABLE t;' }, 'sqlite'),
-      'VARIANT_WITHOUT_BASE',
-      ['1_x.down.sql', '1_x.sqlite.sql'],
-      false,
-    );
-    assert.ok(error.message.includes('1_x.sqlite.sql'), error.message);
-    assert.ok(error.message.includes('1_x.postgres.sql'), error.message);
+  it('accepts a lone .sqlite.sql variant with a base down file; on PostgreSQL both sides are no-ops', () => {
+    const [migration] = parse({ '1_x.sqlite.sql': SQL, '1_x.down.sql': 'DROP TABLE t;' }, 'postgres');
+    assert.equal(migration?.up.noop, true);
+    assert.equal(migration?.down?.noop, true);
+    const [onSqlite] = parse({ '1_x.sqlite.sql': SQL, '1_x.down.sql': 'DROP TABLE t;' }, 'sqlite');
+    assert.equal(onSqlite?.down?.file, '1_x.down.sql');
+  });
+
+  it('still validates the lone variant when parsing for the other database', () => {
+    assertFileError(() => parse({ '1_x.postgres.sql': 'COMMIT;' }, 'sqlite'), 'TRANSACTION_CONTROL', ['1_x.postgres.sql']);
   });
 });
 
-describe('parseMigrations: EMPTY_MIGRATION', () => {
-  const empties: Record<string, string> = {
+describe('parseMigrations: files with nothing to run are no-op migrations', () => {
+  const empties: Record<string, string | Uint8Array> = {
     'an empty file': '',
     'whitespace only': '  \n\n\t',
     'comments only': '-- just a note\n/* and a block; */\n',
     'semicolons only': ';\n;;\n',
+    'a BOM and a comment': '\uFEFF-- Integer size in SQLite is already i64\r\n',
+    'the no-transaction marker alone': '-- sql-helpers:no-transaction\n',
   };
   for (const [label, content] of Object.entries(empties)) {
-    it(`refuses ${label}`, () => {
-      assertFileError(() => parse({ '1_a.sql': content }), 'EMPTY_MIGRATION', ['1_a.sql']);
+    it(`accepts ${label}, checksummed like any file`, () => {
+      const [migration] = parse({ '1_a.sql': content, '1_a.down.sql': content, '1_a.postgres.sql': content });
+      assert.equal(migration?.up.noop, true);
+      assert.deepEqual(migration?.up.statements, []);
+      assert.equal(migration?.up.checksum, checksumOf(typeof content === 'string' ? content : ''));
+      assert.equal(migration?.down?.noop, true);
     });
   }
 
-  it('refuses an empty down file', () => {
-    assertFileError(() => parse({ '1_a.sql': SQL, '1_a.down.sql': '-- nothing to undo\n' }), 'EMPTY_MIGRATION', ['1_a.down.sql']);
+  it('tells a no-op apart from a file with a statement (negative control)', () => {
+    const [migration] = parse({ '1_a.sql': '-- sql-helpers:no-transaction\nVACUUM;\n', '1_a.down.sql': '-- nothing to undo\n' });
+    assert.equal(migration?.up.statements.length, 1);
+    assert.equal(migration?.up.noop, false);
+    assert.equal(migration?.down?.noop, true);
   });
 
-  it('accepts a file that is only a marker and a statement', () => {
-    const [migration] = parse({ '1_a.sql': '-- sql-helpers:no-transaction\nVACUUM;\n' });
-    assert.equal(migration?.up.statements.length, 1);
+  it('still refuses a comment-only file that is not UTF-8', () => {
+    assertFileError(() => parse({ '1_a.sql': Uint8Array.from([0x2d, 0x2d, 0x20, 0xe9, 0x0a]) }), 'NOT_UTF8', ['1_a.sql']);
   });
 });
 
@@ -538,11 +554,11 @@ describe('the other dialect’s variant files', () => {
     const enc = (text: string) => new TextEncoder().encode(text);
     const sources = [
       { file: '1_a.sql', content: enc('CREATE TABLE a (id INTEGER);') },
-      { file: '1_a.postgres.sql', content: enc('-- nothing but a comment\n') },
+      { file: '1_a.postgres.sql', content: Uint8Array.from([0xff, 0x3b]) },
     ];
     assert.throws(
       () => parseMigrations(sources, 'sqlite'),
-      (error: MigrationFileError) => error.code === 'EMPTY_MIGRATION' && error.files.includes('1_a.postgres.sql'),
+      (error: MigrationFileError) => error.code === 'NOT_UTF8' && error.files.includes('1_a.postgres.sql'),
     );
     const control = [
       { file: '1_a.sql', content: enc('CREATE TABLE a (id INTEGER);') },

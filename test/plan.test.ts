@@ -92,9 +92,9 @@ describe('compare: partly applied', () => {
 
   it('the listing shows each version with its state, file, down, applied time and duration', () => {
     assert.deepEqual(comparison.listing, [
-      { version: 1, name: 'users', state: 'applied', file: '1_users.sql', hasDown: true, appliedAt: at, durationMs: 12 },
-      { version: 2, name: 'groups', state: 'applied', file: '2_groups.sql', hasDown: true, appliedAt: at, durationMs: 12 },
-      { version: 3, name: 'memberships', state: 'pending', file: '3_memberships.sql', hasDown: true, appliedAt: undefined, durationMs: undefined },
+      { version: 1, name: 'users', state: 'applied', file: '1_users.sql', hasDown: true, noop: false, appliedAt: at, durationMs: 12 },
+      { version: 2, name: 'groups', state: 'applied', file: '2_groups.sql', hasDown: true, noop: false, appliedAt: at, durationMs: 12 },
+      { version: 3, name: 'memberships', state: 'pending', file: '3_memberships.sql', hasDown: true, noop: false, appliedAt: undefined, durationMs: undefined },
     ]);
   });
 
@@ -146,6 +146,7 @@ describe('compare: MISSING_FILE', () => {
       state: 'missing',
       file: undefined,
       hasDown: false,
+      noop: false,
       appliedAt: at,
       durationMs: 12,
     });

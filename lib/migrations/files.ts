@@ -14,6 +14,8 @@ export interface MigrationScript extends Script {
   checksum: string;
   /** False when the file carries `-- sql-helpers:no-transaction`. */
   transactional: boolean;
+  /** True when there is nothing to run: the file holds only whitespace, comments and a BOM, or it does not exist for this dialect. */
+  noop: boolean;
 }
 
 /** A numbered migration with the up script this dialect runs and its down script, if any. */
@@ -93,13 +95,8 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
     });
   }
   const text = normalizeText(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8'));
+  // A file with no statement (a placeholder, a down file with nothing to undo) is a valid no-op migration.
   const statements = splitStatements(text, dialect);
-  if (statements.length === 0) {
-    throw new MigrationFileError(`migration file ${JSON.stringify(file)} contains no SQL statement; write one or delete the file`, {
-      code: 'EMPTY_MIGRATION',
-      files: [file],
-    });
-  }
   const transactional = !hasNoTransactionMarker(text);
   const control = transactional ? statements.find((statement) => TRANSACTION_CONTROL.has(statement.keyword)) : undefined;
   if (control) {
@@ -109,12 +106,17 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
       { code: 'TRANSACTION_CONTROL', files: [file], line: control.line },
     );
   }
-  return { file, text, statements, checksum: checksumOf(text), transactional };
+  return { file, text, statements, checksum: checksumOf(text), transactional, noop: statements.length === 0 };
+}
+
+/** The script of a version written for the other database only: nothing runs here, but the version is recorded. */
+function otherDialectOnly(file: string): MigrationScript {
+  return { file, text: '', statements: [], checksum: checksumOf(''), transactional: true, noop: true };
 }
 
 /**
  * Validates migration files and picks, per version, the script this dialect runs. Pure: every refusal
- * (bad names, duplicate versions, orphan down files, variants without a base) happens before anything runs.
+ * (bad names, duplicate versions, orphan down files, files that are not UTF-8) happens before anything runs.
  */
 export function parseMigrations(sources: MigrationSource[], dialect: Dialect): Migration[] {
   const byVersion = new Map<number, ParsedName[]>();
@@ -150,28 +152,19 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
         files,
       });
     }
-    const hasUp = (variant: Dialect | undefined) => ups.some((entry) => entry.dialect === variant);
-    if (!hasUp(undefined) && !(hasUp('postgres') && hasUp('sqlite'))) {
-      const variant = ups[0]!;
-      const other = variant.dialect === 'postgres' ? 'sqlite' : 'postgres';
-      const suffix = `.${variant.dialect}.sql`;
-      throw new MigrationFileError(
-        `${variant.file} is a dialect variant without a base: add ${variant.file.replace(suffix, '.sql')} or ` +
-          `${variant.file.replace(suffix, `.${other}.sql`)}, so that version ${version} exists on PostgreSQL and SQLite alike`,
-        { code: 'VARIANT_WITHOUT_BASE', files },
-      );
-    }
-    const up = pick(false)!;
+    const up = pick(false);
     const down = pick(true);
+    // No base and no variant for this database: the version was written for the other one alone, and is a no-op here.
+    const absent = up === undefined ? otherDialectOnly(ups[0]!.file) : undefined;
     // The other dialect's variants are checked too, so a broken .postgres.sql fails the SQLite test run.
     for (const entry of group) {
       if (entry.dialect !== undefined && entry.dialect !== dialect) toScript(entry.file, contents.get(entry.file)!, entry.dialect);
     }
     migrations.push({
       version,
-      name: up.name,
-      up: toScript(up.file, contents.get(up.file)!, dialect),
-      down: down ? toScript(down.file, contents.get(down.file)!, dialect) : undefined,
+      name: ups[0]!.name,
+      up: absent ?? toScript(up!.file, contents.get(up!.file)!, dialect),
+      down: absent ?? (down && toScript(down.file, contents.get(down.file)!, dialect)),
     });
   }
   return migrations.sort((a, b) => a.version - b.version);

@@ -3,7 +3,7 @@ import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type
 import { ConfigurationError, ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
-import { compare, planDowngrade, planStamp, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
+import { compare, planDowngrade, planStamp, planStampExactly, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
 import { locate } from './statements.js';
 
 /** Where progress lines go; `console` fits, and so does most loggers' `info`/`warn`. */
@@ -187,13 +187,26 @@ export class Migrator {
     return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
       const plan = planStamp(compare(migrations, applied), migrations, target);
-      if (plan.length === 0) return [];
-      await connection.applyAtomically({ text: '', statements: [] }, async () => {
-        for (const migration of plan) await connection.query(this.#versionRow(migration, 0));
-      });
-      for (const migration of plan) this.#options.logger?.info(`stamped ${migration.up.file} (not run)`);
-      return plan.map((migration) => migration.version);
+      return this.#record(connection, plan);
     });
+  }
+
+  /** Records exactly `versions` as applied without running them, in one transaction (adopting another tool's database). */
+  async stampExactly(versions: number[]): Promise<number[]> {
+    const migrations = await this.migrations();
+    return this.#exclusive(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      return this.#record(connection, planStampExactly(compare(migrations, applied), migrations, versions, this.#options.allowOutOfOrder));
+    });
+  }
+
+  async #record(connection: MigrationConnection, plan: Migration[]): Promise<number[]> {
+    if (plan.length === 0) return [];
+    await connection.applyAtomically({ text: '', statements: [] }, async () => {
+      for (const migration of plan) await connection.query(this.#versionRow(migration, 0));
+    });
+    for (const migration of plan) this.#options.logger?.info(`stamped ${migration.up.file} (not run)`);
+    return plan.map((migration) => migration.version);
   }
 
   /** Drops every object of the managed schema, the version table included. */

@@ -20,6 +20,8 @@ export interface MigrationListing {
   state: MigrationState;
   file: string | undefined;
   hasDown: boolean;
+  /** True when the file runs nothing on this database (comments only, or written for the other database alone). */
+  noop: boolean;
   appliedAt: Date | undefined;
   durationMs: number | undefined;
 }
@@ -109,6 +111,7 @@ export function compare(migrations: Migration[], applied: AppliedMigration[]): C
       state,
       file: migration?.up.file,
       hasDown: migration?.down !== undefined,
+      noop: migration?.up.noop ?? false,
       appliedAt: row?.appliedAt,
       durationMs: row?.durationMs,
     });
@@ -198,4 +201,39 @@ export function planStamp(comparison: Comparison, migrations: Migration[], targe
     });
   }
   return comparison.pending.filter((migration) => migration.version <= version);
+}
+
+/**
+ * The migrations to record, without running them, so that exactly `versions` are applied (adopting a database
+ * another tool migrated). Empty when exactly those are recorded already; refuses when other versions are, when
+ * a version has no file, or when it would leave an older file pending (unless out-of-order is allowed).
+ */
+export function planStampExactly(comparison: Comparison, migrations: Migration[], versions: number[], allowOutOfOrder = false): Migration[] {
+  const wanted = new Set(versions);
+  const files = new Map(migrations.map((migration) => [migration.version, migration]));
+  const recorded = comparison.listing.filter((entry) => entry.state !== 'pending').map((entry) => entry.version);
+  if (recorded.length > 0) {
+    if (recorded.length === wanted.size && recorded.every((version) => wanted.has(version))) return [];
+    throw new MigrationStateError(
+      `the database already has sql-helpers versions recorded (${recorded.join(', ')}), not the ${wanted.size} to adopt; nothing was stamped`,
+      { code: 'ADOPT_ALREADY_RECORDED', versions: recorded },
+    );
+  }
+  const missing = versions.filter((version) => !files.has(version));
+  if (missing.length > 0) {
+    throw new MigrationStateError(`version(s) ${missing.join(', ')} are applied but have no file here; nothing was stamped: restore them`, {
+      code: 'ADOPT_MISSING_FILE',
+      versions: missing,
+    });
+  }
+  const highest = Math.max(...versions);
+  const skipped = migrations.filter((migration) => migration.version < highest && !wanted.has(migration.version)).map((migration) => migration.version);
+  if (skipped.length > 0 && !allowOutOfOrder) {
+    throw new MigrationStateError(
+      `version(s) ${skipped.join(', ')} are not applied but older than the applied version ${highest}; nothing was stamped: ` +
+        'apply them with the old tool first, or allow out-of-order migrations',
+      { code: 'ADOPT_GAP', versions: skipped },
+    );
+  }
+  return versions.map((version) => files.get(version)!).sort((a, b) => a.version - b.version);
 }
