@@ -248,8 +248,20 @@ describe('faults on postgres: connections terminated under the pool', () => {
     assert.ok(pool.idleCount >= 1);
     const { rows } = await admin(`SELECT pg_terminate_backend(${Number(pid)}) AS done`);
     assert.equal(rows[0].done, true);
-    // Behind a pooler the client's connection is to PgBouncer, which replaces the server connection by itself.
     if (TOPOLOGY === 'direct') await until('the pool to drop the dead client', () => pool.idleCount === 0 || pool.totalCount === 0, 5_000);
+    else {
+      // Behind a pooler the client's connection is to PgBouncer, which drops the dead server connection once it
+      // reads the server's goodbye; a call in that moment gets the termination as a ConnectionError, never more.
+      await until('PgBouncer to drop the dead server connection', async () =>
+        db.query(sql`SELECT 1 AS one`).then(
+          () => true,
+          (error: unknown) => {
+            assert.ok(error instanceof ConnectionError, String(error));
+            return false;
+          },
+        ),
+      );
+    }
     for (let i = 0; i < 3; i++) assert.deepEqual(await db.query(sql`SELECT 1 AS one`), [{ one: 1 }]);
     assert.deepEqual(await db.transaction((tx) => tx.query(sql`SELECT 2 AS two`)), [{ two: 2 }]);
   });
