@@ -40,6 +40,8 @@ export interface DatabaseManagerOptions {
   allowOutOfOrder?: boolean;
   /** Receives one line per migration applied; e.g. `console`. */
   logger?: Logger;
+  /** `sqlite::memory:` only: open the database from this serialized image (`Database#serialize()`) instead of empty. */
+  sqliteImage?: Buffer;
 }
 
 /** The result of `verify()`: `ok` when files and version table agree. */
@@ -63,7 +65,7 @@ export class DatabaseManager extends Session {
   #closed = false;
 
   constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
-    const driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema });
+    const driver = createDriver(uri, { engineArgs: options.engineArgs, schema: options.schema, sqliteImage: options.sqliteImage });
     super(driver);
     this.migrationsDir = migrationsDir;
     this.migrator = new Migrator(this.driver, migrationsDir, {

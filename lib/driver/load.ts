@@ -8,16 +8,22 @@ import { SqliteDriver } from './sqlite.js';
 export interface DriverOptions {
   engineArgs?: Record<string, unknown> | undefined;
   schema?: string | undefined;
+  sqliteImage?: Buffer | undefined;
 }
 
 /** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
 export function createDriver(uri: string, options: DriverOptions): Driver {
   const target = parseDatabaseUri(uri);
-  if (target.dialect === 'postgres') return new PostgresDriver(target, options);
+  if (target.dialect === 'postgres') {
+    if (options.sqliteImage !== undefined) {
+      throw new ConfigurationError('the sqliteImage option is for sqlite::memory:; leave it out for PostgreSQL', { code: 'INVALID_OPTION' });
+    }
+    return new PostgresDriver(target, options);
+  }
   if (options.schema !== undefined) {
     throw new ConfigurationError('the schema option is for PostgreSQL; SQLite has one schema per file, so leave it out', {
       code: 'INVALID_OPTION',
     });
   }
-  return new SqliteDriver(target, options);
+  return new SqliteDriver(target, { engineArgs: options.engineArgs, image: options.sqliteImage });
 }
