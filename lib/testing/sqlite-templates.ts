@@ -2,7 +2,6 @@ import { constants } from 'node:fs';
 import { access, copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_LOCK_TIMEOUT_MS, DatabaseManager, type DatabaseManagerOptions } from '../manager.js';
-import { sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
 import type { Clone } from './clone.js';
 import { removeDatabaseFile, removeSqliteLeftovers } from './sqlite-cleanup.js';
@@ -61,10 +60,17 @@ export async function cloneSqlite(target: SqliteTarget, key: TemplateKey, migrat
   return { url, db: new DatabaseManager(url, migrationsDir, options.manager), remove: () => removeDatabaseFile(copy) };
 }
 
+// Header bytes 18 and 19 hold the file format versions: 2 means WAL, which an in-memory database cannot use; 1 is
+// the rollback journal (https://www.sqlite.org/fileformat.html#file_format_version_numbers).
+const FORMAT_VERSIONS = [18, 19];
+
 function imageOf(template: string): Promise<Buffer> {
   let image = images.get(template);
   if (image === undefined) {
-    image = readFile(template);
+    image = readFile(template).then((bytes) => {
+      for (const offset of FORMAT_VERSIONS) bytes[offset] = 1;
+      return bytes;
+    });
     images.set(template, image);
   }
   return image;
@@ -73,8 +79,8 @@ function imageOf(template: string): Promise<Buffer> {
 /**
  * Migrates a new file under a temporary name and renames it to the template's (atomic: a template is never
  * seen half-built), under the place's lock so that processes starting together build it once; then removes
- * the templates it supersedes. The template is left in rollback-journal mode: one self-contained file that
- * copies (which switch to WAL when opened) and `:memory:` deserialization both take.
+ * the templates it supersedes. Closing the build checkpoints its WAL into the one file, which stays in WAL
+ * mode, so that opening a copy need not switch modes (a write and an fsync).
  */
 async function buildTemplate(place: SqlitePlace, template: string, key: TemplateKey, migrationsDir: string, options: DatabaseManagerOptions): Promise<void> {
   await withPlaceLock(place, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, async () => {
@@ -85,7 +91,6 @@ async function buildTemplate(place: SqlitePlace, template: string, key: Template
       const db = new DatabaseManager(`sqlite://${building}`, migrationsDir, options);
       try {
         await db.sync();
-        await db.query(sql`PRAGMA journal_mode = DELETE`);
       } finally {
         await db.close();
       }
