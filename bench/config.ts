@@ -10,6 +10,8 @@ export interface Config {
   noopRounds: number;
   coldRounds: number;
   concurrentRounds: number;
+  /** Fresh test databases per side (createTestDatabase against CREATE DATABASE + sync()). */
+  cloneRounds: number;
   /** Migrations applied by the "apply" and "no-op sync" scenarios, and by the concurrency one. */
   migrations: number;
   concurrentMigrations: number;
@@ -28,6 +30,7 @@ export function configFrom(argv: string[]): Config {
     noopRounds: q(9, 2),
     coldRounds: q(9, 2),
     concurrentRounds: q(5, 1),
+    cloneRounds: q(9, 3),
     migrations: 500,
     concurrentMigrations: 40,
     processes: 12,

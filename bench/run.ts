@@ -16,6 +16,7 @@ import { helpersSqlite } from './scenarios/helpers-sqlite.js';
 import { migratePg } from './scenarios/migrate-pg.js';
 import { migrateSqlite } from './scenarios/migrate-sqlite.js';
 import { noopSync } from './scenarios/noop-sync.js';
+import { testDatabase } from './scenarios/test-database.js';
 import { upToDate } from './uptodate.js';
 import { startPgBouncer } from '../test/topology/pgbouncer.js';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     }
   }
   await step('concurrent-sync', () => concurrentSync(config, fixtures));
+  await step('test-database', () => testDatabase(config, fixtures));
   const seconds = (performance.now() - started) / 1000;
   const notes = [
     `Machine: ${machine}. Total ${seconds.toFixed(0)} s.`,

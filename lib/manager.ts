@@ -50,6 +50,8 @@ export interface DatabaseManagerOptions {
   allowOutOfOrder?: boolean;
   /** Receives one line per migration applied; e.g. `console`. */
   logger?: Logger;
+  /** `sqlite::memory:` only: open the database from this serialized image (`Database#serialize()`) instead of empty. */
+  sqliteImage?: Buffer;
 }
 
 /** The result of `verify()`: `ok` when files and version table agree. */
@@ -78,6 +80,7 @@ export class DatabaseManager extends Session {
       schema: options.schema,
       preparedStatements: options.preparedStatements,
       directUrl: options.directUrl,
+      sqliteImage: options.sqliteImage,
     });
     super(driver);
     this.migrationsDir = migrationsDir;

@@ -10,15 +10,21 @@ export interface DriverOptions {
   schema?: string | undefined;
   preparedStatements?: PreparedStatements | undefined;
   directUrl?: string | undefined;
+  sqliteImage?: Buffer | undefined;
 }
 
 /** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
 export function createDriver(uri: string, options: DriverOptions): Driver {
   const target = parseDatabaseUri(uri);
-  if (target.dialect === 'postgres') return new PostgresDriver(target, options);
+  if (target.dialect === 'postgres') {
+    if (options.sqliteImage !== undefined) {
+      throw new ConfigurationError('the sqliteImage option is for sqlite::memory:; leave it out for PostgreSQL', { code: 'INVALID_OPTION' });
+    }
+    return new PostgresDriver(target, options);
+  }
   for (const option of ['schema', 'preparedStatements', 'directUrl'] as const) {
     if (options[option] === undefined) continue;
     throw new ConfigurationError(`the ${option} option is for PostgreSQL; leave it out for SQLite`, { code: 'INVALID_OPTION' });
   }
-  return new SqliteDriver(target, options);
+  return new SqliteDriver(target, { engineArgs: options.engineArgs, image: options.sqliteImage });
 }

@@ -24,6 +24,8 @@ type Statement = BetterSqlite3.Statement;
 /** Options the SQLite driver takes from the manager. */
 export interface SqliteDriverOptions {
   engineArgs?: BetterSqlite3.Options | undefined;
+  /** A serialized database (`Database#serialize()`) to open in memory instead of an empty one; `sqlite::memory:` only. */
+  image?: Buffer | undefined;
 }
 
 /** The busy timeout when `engineArgs.timeout` does not set one. */
@@ -72,8 +74,11 @@ export class SqliteDriver implements Driver {
     this.#filename = target.filename;
     this.errorContext = { target: target.redacted };
     this.#busyTimeoutMs = options.engineArgs?.timeout ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (options.image !== undefined && target.filename !== ':memory:') {
+      throw new ConfigurationError('sqliteImage opens an in-memory database: use it with sqlite::memory:', { code: 'INVALID_OPTION' });
+    }
     try {
-      this.engine = new Database(target.filename, { ...options.engineArgs, timeout: this.#busyTimeoutMs });
+      this.engine = new Database(options.image ?? target.filename, { ...options.engineArgs, timeout: this.#busyTimeoutMs });
     } catch (error) {
       throw new ConnectionError(
         `cannot open SQLite database ${JSON.stringify(target.filename)}: ${(error as Error).message}` +
