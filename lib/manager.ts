@@ -4,7 +4,7 @@ import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
 import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
 import { highestVersion, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
-import { ConnectionSession, Session, transactionOn, withConnection, type Transaction } from './session.js';
+import { Session, connectionSessionOn, transactionOn, withConnection, type Transaction } from './session.js';
 
 /** What `getStatus()` reports (the seed's names, plus `AHEAD`). */
 export const DatabaseStatus = {
@@ -168,7 +168,7 @@ export class DatabaseManager extends Session {
 
   /** Wraps `fn` so that it runs as `fn(session, ...args)` on a connection of its own, configured for schema work. */
   configuredConnection<A extends unknown[], T>(fn: (session: Session, ...args: A) => Promise<T>): (...args: A) => Promise<T> {
-    return (...args: A) => withConnection(this.driver, (connection) => fn(new ConnectionSession(this.driver, connection), ...args));
+    return (...args: A) => connectionSessionOn(this.driver, (session) => fn(session, ...args));
   }
 
   /** Closes the pool or the SQLite file. Idempotent. */
