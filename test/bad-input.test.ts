@@ -29,6 +29,8 @@ import {
   sql,
   table,
   updateOrCreate,
+  type Session,
+  type Transaction,
 } from '../lib/index.js';
 import { BASIC_MIGRATIONS, PG_URL, dialects, migrationsDir, runCli, tableNames, workspaces, withPassword as withSecret } from './support.js';
 
@@ -940,3 +942,121 @@ describe('bad input: the CLI', () => {
     });
   }
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 1: a transaction's lifetime never leaks into another caller's (pool of one connection)
+// ---------------------------------------------------------------------------------------------------------------
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Asserts that `call()` returns a promise (never throws synchronously) that rejects with TRANSACTION_FINISHED. */
+async function expectFinished(call: () => Promise<unknown>): Promise<void> {
+  let promise: Promise<unknown>;
+  assert.doesNotThrow(() => void (promise = call()), 'refused as a rejected promise, never a synchronous throw');
+  await expectError(() => promise, SqlHelpersError, 'TRANSACTION_FINISHED', [/has already ended/, /inside the transaction callback/]);
+}
+
+for (const dialect of dialects) {
+  describe(`bad input: statements from a transaction that has ended on ${dialect}`, () => {
+    const { setup } = harness();
+    async function onePool() {
+      const env = await setup(dialect, BASIC_MIGRATIONS, dialect === 'postgres' ? { engineArgs: { max: 1 } } : {});
+      await env.db.sync();
+      return env;
+    }
+    const emails = async (db: DatabaseManager) =>
+      (await db.query<{ email: string }>(sql`SELECT email FROM users ORDER BY email`)).map((row) => row.email);
+
+    it('every statement of an ended transaction or savepoint is a rejected TRANSACTION_FINISHED, even while a second caller holds the connection', async () => {
+      const { db } = await onePool();
+      let outer!: Transaction;
+      let inner!: Transaction;
+      await db.transaction(async (tx) => {
+        outer = tx;
+        await tx.transaction(async (sp) => void (inner = sp));
+      });
+      const before = await snapshot(db);
+      // A second caller now holds the only connection; the late statements must not land in its transaction.
+      await db.transaction(async (second) => {
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (10, ${'second@x'})`);
+        for (const late of [outer, inner]) {
+          await expectFinished(() => late.execute(sql`INSERT INTO users (id, email) VALUES (11, ${'late@x'})`));
+          await expectFinished(() => late.query(sql`SELECT 1`));
+          await expectFinished(() => late.one(sql`SELECT 1`));
+          await expectFinished(() => late.transaction(async () => undefined));
+        }
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (12, ${'second2@x'})`);
+      });
+      assert.deepEqual(await emails(db), ['second2@x', 'second@x']);
+      assert.deepEqual((await snapshot(db)).rows.users, before.rows.users! + 2);
+    });
+
+    it('an unawaited nested transaction is waited for: the parent commits only after it, and the next caller is untouched', async () => {
+      const { db } = await onePool();
+      let childDone = false;
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'parent@x'})`);
+        void tx.transaction(async (sp) => {
+          await pause(30);
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'child@x'})`);
+          childDone = true;
+        });
+      });
+      assert.ok(childDone, 'the parent did not commit before its savepoint ended');
+      await db.transaction(async (second) => void (await second.execute(sql`INSERT INTO users (id, email) VALUES (3, ${'second@x'})`)));
+      assert.deepEqual(await emails(db), ['child@x', 'parent@x', 'second@x']);
+    });
+
+    it('an unawaited nested transaction that fails fails its parent with that error, and nothing of either remains', async () => {
+      const { db } = await onePool();
+      const before = await snapshot(db);
+      const failure = db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'parent@x'})`);
+        tx.transaction(async (sp) => {
+          await pause(20);
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'parent@x'})`);
+        }).catch(() => undefined);
+      });
+      await expectError(() => failure, QueryError, 'UNIQUE_VIOLATION', [/users/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('when the parent fails while a savepoint still runs, the savepoint\'s later statements are refused, never run in the next caller\'s transaction', async () => {
+      const { db } = await onePool();
+      const before = await snapshot(db);
+      let lateStatement: Promise<unknown> = Promise.resolve();
+      const failure = db.transaction(async (tx) => {
+        void tx.transaction(async (sp) => {
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'child@x'})`);
+          await pause(50);
+          lateStatement = sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'late@x'})`);
+          await lateStatement;
+        }).catch(() => undefined);
+        await pause(10);
+        throw new Error('the parent gives up');
+      });
+      await assert.rejects(failure, /the parent gives up/);
+      // The second caller begins on the same connection while the savepoint's callback is still sleeping.
+      await db.transaction(async (second) => {
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (3, ${'second@x'})`);
+        await pause(80);
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (4, ${'second2@x'})`);
+      });
+      await expectFinished(() => lateStatement);
+      assert.deepEqual(await emails(db), ['second2@x', 'second@x']);
+      assert.deepEqual((await snapshot(db)).rows.users, before.rows.users! + 2);
+    });
+
+    it('a configuredConnection session refuses statements once its function has returned', async () => {
+      const { db } = await onePool();
+      let kept!: Session;
+      await db.configuredConnection(async (session) => void (kept = session))();
+      await db.transaction(async (second) => {
+        await expectFinished(() => kept.execute(sql`INSERT INTO users (id, email) VALUES (5, ${'late@x'})`));
+        await expectFinished(() => kept.transaction(async () => undefined));
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (6, ${'second@x'})`);
+      });
+      assert.deepEqual(await emails(db), ['second@x']);
+    });
+  });
+}
