@@ -8,7 +8,7 @@ import { SqlHelpersError } from './errors.js';
 import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
-import { redactUri } from './uri.js';
+import { redactText } from './uri.js';
 
 /** The database used when neither --database nor DATABASE_URL is given. */
 export const DEFAULT_DATABASE = 'sqlite:./app.db';
@@ -263,14 +263,14 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
 function describe(error: unknown, showStack: boolean): { text: string; document: Record<string, unknown> } {
   const known = error instanceof SqlHelpersError || error instanceof UsageError;
   const err = error as Error & Partial<SqlHelpersError> & { file?: string; line?: number };
-  const message = redactUri(String(err?.message ?? error));
+  const message = redactText(String(err?.message ?? error));
   const document: Record<string, unknown> = { name: err?.name ?? 'Error', code: err?.code ?? 'UNEXPECTED', message };
   for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions'] as const) {
     const value = (err as unknown as Record<string, unknown>)?.[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) document[key] = value;
   }
   let text = `error: ${message}${error instanceof SqlHelpersError ? ` [${err.code}]` : ''}`;
-  if (showStack && err?.stack) text += `\n${redactUri(err.stack)}`;
+  if (showStack && err?.stack) text += `\n${redactText(err.stack)}`;
   else if (!known) text += '\n(an unexpected error: run again with --stack for details)';
   return { text, document };
 }

@@ -18,17 +18,22 @@ const rowsOf = <R>(result: QueryResult<R>): R[] => result.rows;
 export abstract class Session {
   /** `'postgres'` or `'sqlite'`. */
   readonly dialect: Dialect;
-  /** The seam this session runs on. */
-  protected readonly driver: Driver;
+  // Private, not a property: util.inspect and JSON.stringify must not reach the pool and its connection string.
+  readonly #driver: Driver;
 
   constructor(driver: Driver) {
     this.dialect = driver.dialect;
-    this.driver = driver;
+    this.#driver = driver;
+  }
+
+  /** The seam this session runs on. */
+  protected get driver(): Driver {
+    return this.#driver;
   }
 
   /** @internal The driver behind a session, for modules that ask it for per-dialect SQL. */
   static driverOf(session: Session): Driver {
-    return session.driver;
+    return session.#driver;
   }
 
   /** Runs one statement and returns its rows and affected-row count. */

@@ -240,6 +240,9 @@ export class PostgresDriver implements Driver {
     this.#Client = pg.Client;
     this.#createSchema = options.schema === undefined ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(options.schema)}`;
     this.engine = new pg.Pool(config);
+    // pg hides a password option from util.inspect and JSON, but not the connection string that holds one: hide it
+    // the same way (still readable as engine.options.connectionString by code that asks for it; never print that).
+    Object.defineProperty(this.engine.options, 'connectionString', { enumerable: false });
     this.errorContext = { target: target.redacted, secret: target.password };
     this.#schema = options.schema;
     // An idle client that loses its server (restart, pg_terminate_backend) is dropped by the pool; without a
