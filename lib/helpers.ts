@@ -66,7 +66,9 @@ function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix
   let key = suffix;
   const values: unknown[] = [];
   for (const [column, value] of entries) {
-    key += value === null ? `\0n${column}` : `\0v${column}`;
+    // Length-prefixed, so that no column name (not even one holding NUL, to be refused when quoted) can spell
+    // another shape's key and skip the quoting that checks it.
+    key += `${value === null ? 'n' : 'v'}${column.length}:${column}`;
     if (value !== null) values.push(value);
   }
   let shapes = selectShapes.get(model);

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SqlHelpersError } from './errors.js';
 import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
+import { versionDigitsOf } from './migrations/files.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
 import { redactText } from './uri.js';
@@ -154,9 +155,17 @@ function slug(name: string): string {
 }
 
 async function newMigration(dir: string, name: string, withDown: boolean): Promise<string[]> {
+  // The name is also written into the file as a comment: a newline would turn the rest of it into SQL.
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
+    throw new UsageError(`the name ${JSON.stringify(name)} holds a control character (newline, tab, …); use letters, digits and spaces`);
+  }
   await mkdir(dir, { recursive: true });
-  const existing = (await readdir(dir)).map((file) => /^(\d+)_/.exec(file)?.[1]).filter((digits): digits is string => digits !== undefined);
+  // Only real migration files count: 20240101_notes.md or a 2_x.sql.bak does not set the next number.
+  const existing = (await readdir(dir)).map(versionDigitsOf).filter((digits): digits is string => digits !== undefined);
   const next = existing.reduce((max, digits) => Math.max(max, Number(digits)), 0) + 1;
+  if (!Number.isSafeInteger(next)) {
+    throw new UsageError(`the next version would be beyond ${Number.MAX_SAFE_INTEGER}, the largest the migrator accepts; renumber the folder`);
+  }
   const width = existing.length > 0 ? Math.max(...existing.map((digits) => digits.length)) : 3;
   const base = `${String(next).padStart(width, '0')}_${slug(name)}`;
   const files = [`${base}.sql`, ...(withDown ? [`${base}.down.sql`] : [])];

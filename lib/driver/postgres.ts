@@ -6,6 +6,7 @@ import { LockTimeoutError, fromDriverError } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import type { PostgresTarget } from '../uri.js';
+import { checkValues } from '../values.js';
 import {
   ScriptFailure,
   type Connection,
@@ -63,6 +64,9 @@ class StatementNames {
 // "cached plan must not change result type": a table behind a prepared SELECT * gained or lost a column.
 const isStalePlan = (error: unknown) => (error as { code?: unknown }).code === '0A000' && /cached plan/.test(String((error as Error).message));
 
+// The server's errors carry a SQLSTATE; errors raised in this process before sending (binding) do not.
+const isServerError = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+
 /** A pool client, or a dedicated client dressed as one (what migrations use). */
 type CheckedOutClient = Pick<PoolClient, 'query'> & { release(error?: boolean | Error): void };
 
@@ -75,12 +79,16 @@ class PostgresConnection implements Connection {
   ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
+    checkValues(query.values);
     const text = query.text;
     const name = query.values.length > 0 ? this.names.nameFor(text) : undefined;
     let result;
     try {
       result = await this.client.query({ text, values: query.values, ...(name === undefined ? {} : { name }) });
     } catch (error) {
+      // A value that failed to bind inside pg (a throwing toPostgres) leaves the name marked as prepared on this
+      // client although the server never parsed it: a fresh name makes the next call parse again.
+      if (name !== undefined && !isServerError(error)) this.names.forget(text);
       if (name === undefined || !isStalePlan(error)) throw error;
       this.names.forget(text);
       // Outside a transaction the statement can simply run again; inside one, the transaction is already aborted.

@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError, ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
 import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
+import { checkValues } from '../values.js';
 import {
   ScriptFailure,
   type Connection,
@@ -158,6 +159,7 @@ export class SqliteDriver implements Driver {
       }
       this.#statements.set(text, cached);
     }
+    checkValues(query.values);
     const values = bindable(query.values);
     if (cached.reader) {
       const rows = cached.statement.all(...values) as R[];

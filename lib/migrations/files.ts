@@ -32,6 +32,11 @@ export interface MigrationSource {
 
 const FILE_NAME = /^(\d+)_([^.]+)(?:\.(postgres|sqlite))?(\.down)?\.sql$/;
 
+/** The version digits of a migration file name (`003` of `003_users.sql`), or `undefined` for any other file. */
+export function versionDigitsOf(file: string): string | undefined {
+  return file.startsWith('.') ? undefined : FILE_NAME.exec(file)?.[1];
+}
+
 /** Text with a leading BOM removed and CRLF line ends turned into LF: what the checksum covers. */
 export function normalizeText(text: string): string {
   return text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');

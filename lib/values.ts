@@ -1,0 +1,59 @@
+import { ConfigurationError } from './errors.js';
+
+function refused(index: number, what: string, advice: string): ConfigurationError {
+  return new ConfigurationError(`bound value $${index + 1} is ${what}, which no database column stores faithfully; ${advice}`, {
+    code: 'INVALID_VALUE',
+  });
+}
+
+// Objects are sent as JSON (both drivers); what JSON.stringify cannot turn into text (a cycle, a BigInt) fails
+// here rather than half-way through binding, where pg would have already named the statement.
+function checkJson(value: object, index: number): void {
+  try {
+    JSON.stringify(value);
+  } catch (error) {
+    throw refused(index, `an object that cannot be turned into JSON (${(error as Error).message})`, 'pass plain data: no cycles, BigInt as a string');
+  }
+}
+
+function checkOne(value: unknown, index: number): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return;
+    case 'number':
+      // SQLite binds NaN as NULL (so getOrCreate would match nothing and insert twice); PostgreSQL takes it
+      // only into float columns. Refused on both, so that both behave alike.
+      if (!Number.isFinite(value)) throw refused(index, String(value), 'pass null, or a finite number');
+      return;
+    case 'symbol':
+    case 'function':
+      throw refused(index, `a ${typeof value}`, 'pass its data (a string, number, …) instead');
+    default:
+      if (value === null || Buffer.isBuffer(value) || ArrayBuffer.isView(value)) return;
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw refused(index, 'an invalid Date', 'pass a valid Date or null');
+        return;
+      }
+      if (Array.isArray(value)) {
+        for (const element of value) if (typeof element !== 'object' || element === null) checkOne(element, index);
+      }
+      checkJson(value as object, index);
+  }
+}
+
+/**
+ * The one check of bound values, run by both drivers before anything is sent: refuses what a database would
+ * store as something else or fail on half-way (Symbols, functions, NaN/Infinity, invalid Dates, objects that
+ * are not JSON), as `INVALID_VALUE`. Strings and finite numbers, the common case, cost one typeof each.
+ */
+export function checkValues(values: readonly unknown[]): void {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    const type = typeof value;
+    if (type === 'string' || (type === 'number' && Number.isFinite(value)) || value === null) continue;
+    checkOne(value, i);
+  }
+}
