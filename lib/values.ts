@@ -47,9 +47,16 @@ function checkOne(value: unknown, index: number): void {
 /**
  * The one check of bound values, run by both drivers before anything is sent: refuses what a database would
  * store as something else or fail on half-way (Symbols, functions, NaN/Infinity, invalid Dates, objects that
- * are not JSON), as `INVALID_VALUE`. Strings and finite numbers, the common case, cost one typeof each.
+ * are not JSON), as `INVALID_VALUE`, and more values than the database takes in one statement (`TOO_MANY_VALUES`). Strings and finite numbers, the common case, cost one typeof each.
  */
-export function checkValues(values: readonly unknown[]): void {
+export function checkValues(values: readonly unknown[], maxParameters: number): void {
+  if (values.length > maxParameters) {
+    throw new ConfigurationError(
+      `the statement binds ${values.length} values, more than the ${maxParameters} this database takes in one statement; ` +
+        'split the rows into batches (several INSERTs, or one bulk() per chunk)',
+      { code: 'TOO_MANY_VALUES' },
+    );
+  }
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     const type = typeof value;

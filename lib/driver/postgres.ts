@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { LockTimeoutError, fromDriverError } from '../errors.js';
+import { LockTimeoutError, closedError, fromConnectError, fromDriverError } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import type { PostgresTarget } from '../uri.js';
@@ -26,6 +26,9 @@ export interface PostgresDriverOptions {
   engineArgs?: PoolConfig | undefined;
   schema?: string | undefined;
 }
+
+// The extended protocol counts parameters in 16 bits.
+const MAX_PARAMETERS = 65535;
 
 // Sent in front of a migration in the same simple-protocol message, so BEGIN costs no round trip.
 const BEGIN_PREFIX = 'BEGIN;\n';
@@ -79,7 +82,7 @@ class PostgresConnection implements Connection {
   ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
-    checkValues(query.values);
+    checkValues(query.values, MAX_PARAMETERS);
     const text = query.text;
     const name = query.values.length > 0 ? this.names.nameFor(text) : undefined;
     let result;
@@ -234,6 +237,7 @@ export class PostgresDriver implements Driver {
   readonly #Client: typeof import('pg').Client;
   readonly #createSchema: string | undefined;
   #schemaEnsured = false;
+  #closed = false;
   readonly #names = new StatementNames();
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
@@ -241,7 +245,8 @@ export class PostgresDriver implements Driver {
     const config: PoolConfig = { ...options.engineArgs, connectionString: target.connectionString };
     if (options.schema !== undefined) {
       // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
-      const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\ ]/g, '\\$&')},public`;
+      // The server splits startup options at any whitespace (tabs and newlines too) unless escaped with a backslash.
+      const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\\s]/g, '\\$&')},public`;
       config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
     }
     this.#config = config;
@@ -262,11 +267,12 @@ export class PostgresDriver implements Driver {
   }
 
   async acquire(): Promise<Connection> {
+    if (this.#closed) throw closedError(this.errorContext.target);
     let client: PoolClient;
     try {
       client = await this.engine.connect();
     } catch (error) {
-      throw fromDriverError(error, this.errorContext);
+      throw fromConnectError(error, this.errorContext);
     }
     if (this.#createSchema !== undefined && !this.#schemaEnsured) {
       // Created before the first statement, so that nothing lands in public because the schema did not exist
@@ -278,6 +284,8 @@ export class PostgresDriver implements Driver {
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
+    // Migrations connect outside the pool, so a closed pool alone would not stop them.
+    if (this.#closed) throw closedError(this.errorContext.target);
     const lockKey = sql`hashtextextended('sql-helpers:' || current_database() || ':' || coalesce(${this.#schema ?? null}::text, current_schema()) || ':' || ${lockName}::text, 0)`;
     const lockClient = await this.#connect();
     try {
@@ -339,7 +347,7 @@ export class PostgresDriver implements Driver {
     try {
       await client.connect();
     } catch (error) {
-      throw fromDriverError(error, this.errorContext);
+      throw fromConnectError(error, this.errorContext);
     }
     return Object.assign(client, { release: () => void client.end().catch(() => undefined) });
   }
@@ -355,6 +363,7 @@ export class PostgresDriver implements Driver {
   readonly insertedFlag = raw('(xmax = 0)');
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.engine.end();
   }
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConfigurationError, ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
+import { ConfigurationError, ConnectionError, LockTimeoutError, closedError, fromDriverError } from '../errors.js';
 import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
 import { checkValues } from '../values.js';
@@ -30,6 +30,8 @@ export interface SqliteDriverOptions {
 /** The busy timeout when `engineArgs.timeout` does not set one. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const STATEMENT_CACHE_SIZE = 256;
+// SQLITE_MAX_VARIABLE_NUMBER as better-sqlite3 compiles SQLite.
+const MAX_PARAMETERS = 32766;
 
 // better-sqlite3 binds only numbers, strings, bigints, buffers and null; map the rest the way pg does.
 function toSqliteValue(value: unknown): unknown {
@@ -66,6 +68,7 @@ export class SqliteDriver implements Driver {
   readonly #statements = new Map<string, { statement: Statement; reader: boolean }>();
   readonly #waiters: Array<() => void> = [];
   #busy = false;
+  #closed = false;
   readonly #busyTimeoutMs: number;
 
   constructor(target: SqliteTarget, options: SqliteDriverOptions = {}) {
@@ -96,6 +99,7 @@ export class SqliteDriver implements Driver {
   }
 
   acquire(): Promise<Connection> {
+    if (this.#closed) return Promise.reject(closedError(this.errorContext.target));
     return this.#take(this.#busyTimeoutMs).then(() => this.#connection());
   }
 
@@ -143,11 +147,13 @@ export class SqliteDriver implements Driver {
   }
 
   runIfIdle<R = Row>(query: Sql): QueryResult<R> | undefined {
+    if (this.#closed) throw closedError(this.errorContext.target);
     return this.#busy ? undefined : this.run<R>(query);
   }
 
   /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
   run<R = Row>(query: Sql): QueryResult<R> {
+    checkValues(query.values, MAX_PARAMETERS);
     const text = query.sql;
     let cached = this.#statements.get(text);
     if (cached === undefined) {
@@ -159,7 +165,6 @@ export class SqliteDriver implements Driver {
       }
       this.#statements.set(text, cached);
     }
-    checkValues(query.values);
     const values = bindable(query.values);
     if (cached.reader) {
       const rows = cached.statement.all(...values) as R[];
@@ -169,6 +174,7 @@ export class SqliteDriver implements Driver {
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
+    if (this.#closed) throw closedError(this.errorContext.target);
     if (this.engine.readonly) {
       throw new ConfigurationError(
         `SQLite database ${JSON.stringify(this.#filename)} is opened read-only (engineArgs.readonly); ` +
@@ -246,6 +252,7 @@ export class SqliteDriver implements Driver {
   readonly insertedFlag = undefined;
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.engine.open) this.engine.close();
   }
 }
