@@ -1060,3 +1060,252 @@ for (const dialect of dialects) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 2: a migration file is what it says, or it is refused before anything runs
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: migration files vetted before anything runs on ${dialect}`, () => {
+    const { setup } = harness();
+    const FIRST = { '001_users.sql': BASIC_MIGRATIONS['001_users.sql']! };
+
+    /** Applies 001, adds `files`, and expects sync to refuse them with `code`, changing nothing. */
+    async function refused(files: Record<string, string | Uint8Array>, code: string, says: RegExp[]) {
+      const { db, dir } = await setup(dialect, FIRST);
+      await db.sync();
+      const before = await snapshot(db);
+      for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+      const error = await expectError<MigrationFileError>(() => db.sync(), MigrationFileError, code, says);
+      await assertUnchanged(db, before);
+      return error;
+    }
+
+    it('a NUL byte is refused with file:line:column, before the statements around it run', async () => {
+      const error = await refused(
+        { '002_b.sql': 'CREATE TABLE before_nul (id INTEGER);\nINSERT \0INTO before_nul VALUES (1);\nCREATE TABLE after_nul (id INTEGER);\n' },
+        'NUL_BYTE',
+        [/^002_b\.sql:2:8: the file holds a NUL byte/, /remove it/],
+      );
+      assert.equal(error.line, 2);
+    });
+
+    const control = [
+      'BEGIN',
+      'START TRANSACTION',
+      'COMMIT',
+      'END',
+      'ROLLBACK',
+      'SAVEPOINT mine',
+      'RELEASE mine',
+      'RELEASE SAVEPOINT sql_helpers_migration',
+      'ROLLBACK TO SAVEPOINT mine',
+    ];
+    for (const statement of control) {
+      it(`"${statement}" in a transactional file is refused before anything runs`, async () => {
+        await refused(
+          { '002_b.sql': `CREATE TABLE partial (id INTEGER);\n${statement};\nCREATE TABLE rest (id INTEGER);\n` },
+          'TRANSACTION_CONTROL',
+          [/^002_b\.sql:2:1: /, /would end the transaction that each migration runs in/, /sql-helpers:no-transaction/],
+        );
+      });
+    }
+
+    it('the no-transaction marker inside a block comment or a string is not obeyed', async () => {
+      await refused({ '002_b.sql': '/*\n-- sql-helpers:no-transaction\n*/\nCREATE TABLE partial (id INTEGER);\nCOMMIT;\n' }, 'TRANSACTION_CONTROL', [/COMMIT/]);
+      const { db, dir } = await setup(dialect, FIRST);
+      await writeFile(join(dir, '002_b.sql'), "SELECT '\n-- sql-helpers:no-transaction\n';\nCREATE TABLE partial (id INTEGER);\nBEGIN;\n");
+      await expectError(() => db.sync(), MigrationFileError, 'TRANSACTION_CONTROL', [/BEGIN/]);
+      assert.deepEqual(await tableNames(db), [], 'nothing ran, not even 001');
+    });
+
+    it('a FIFO named like a migration is refused without blocking the process', { timeout: 10_000 }, async () => {
+      const { db, dir } = await setup(dialect, FIRST);
+      await db.sync();
+      const before = await snapshot(db);
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [join(dir, '002_b.sql')]);
+      await expectError(() => db.sync(), MigrationFileError, 'UNREADABLE_FILE', [/"002_b\.sql" is not a regular file/, /must be regular files/]);
+      await assertUnchanged(db, before);
+    });
+
+    // Class 9, decided: refused by name rather than skipped without a word, or taken as "nothing applied".
+    it('an upper-case .SQL file is refused by name, saying to rename it', async () => {
+      await refused({ '002_b.SQL': 'CREATE TABLE b (id INTEGER);\n' }, 'BAD_FILE_NAME', [/"002_b\.SQL"/, /rename it to 002_b\.sql/]);
+    });
+
+    it('version 0 is refused: 0 means "nothing applied", so downgrade 0 could never revert it', async () => {
+      await refused({ '0_x.sql': 'CREATE TABLE x (id INTEGER);\n' }, 'VERSION_ZERO', [/"0_x\.sql" has version 0/, /number migrations from 1/]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 3: the CLI's `new` writes only what it was asked to
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: the CLI new command', () => {
+  const { tempDir } = harness();
+  const { readdir, readFile } = { readdir: async (dir: string) => (await import('node:fs/promises')).readdir(dir), readFile: async (file: string) => (await import('node:fs/promises')).readFile(file, 'utf8') };
+
+  it('a name holding a newline (or any control character) is refused, and no file is written', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '001_keep.sql'), 'CREATE TABLE keep (id INTEGER);\n');
+    for (const name of ['add notes\nDROP TABLE keep;', 'tab\there', 'bell\u0007', 'line\u2028sep']) {
+      const run = await cli(['new', name, '--dir', dir], dir);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /holds a control character \(newline, tab, …\); use letters, digits and spaces/);
+    }
+    assert.deepEqual(await readdir(dir), ['001_keep.sql']);
+  });
+
+  it('only real migration files count when numbering: notes and backups are ignored', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '001_a.sql'), 'SELECT 1;\n');
+    await writeFile(join(dir, '20240101_notes.md'), '# notes\n');
+    await writeFile(join(dir, '999_old.sql.bak'), 'SELECT 1;\n');
+    const run = await cli(['new', 'next', '--dir', dir], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok((await readdir(dir)).includes('002_next.sql'), String(await readdir(dir)));
+    assert.equal(await readFile(join(dir, '002_next.sql')), '-- next\n');
+  });
+
+  it('never numbers past 2^53 - 1: refused, nothing written', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '9007199254740991_max.sql'), 'SELECT 1;\n');
+    const run = await cli(['new', 'one more', '--dir', dir], dir);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /beyond 9007199254740991, the largest the migrator accepts; renumber/);
+    assert.deepEqual(await readdir(dir), ['9007199254740991_max.sql']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 4: secrets never show, whatever shape the URI or the output takes
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: secrets, round two', () => {
+  const { tempDir } = harness();
+  const hidden = (text: string, secret = SECRET) => assert.ok(!text.includes(secret), `the secret shows in: ${text}`);
+  const local = new URL(PG_URL);
+  const authority = `${local.username}:`;
+  const hostPath = `@${local.host}${local.pathname}`;
+
+  for (const [label, uri] of Object.entries({
+    'an unencoded @ then /': `postgres://${authority}pa@ss/${SECRET}${hostPath}`,
+    'an unencoded @ then ?': `postgres://${authority}pa@ss?${SECRET}${hostPath}`,
+    'an unencoded @ then #': `postgres://${authority}pa@ss#${SECRET}${hostPath}`,
+  })) {
+    it(`a password with ${label} is hidden whole: API error, CLI text and --json`, async () => {
+      const error = await expectError(() => new DatabaseManager(uri, '/nonexistent'), ConfigurationError, 'INVALID_URI', [/must be percent-encoded/, /@ as %40/]);
+      hidden(everyRendering(error));
+      hidden(redactUri(uri));
+      const cwd = await tempDir();
+      for (const extra of [[], ['--json']]) {
+        const run = await cli(['status', '--database', uri, ...extra], cwd);
+        assert.equal(run.code, 1);
+        hidden(run.stdout + run.stderr);
+      }
+    });
+  }
+
+  it('a URL object is taken as its text and printed redacted', async () => {
+    const db = new DatabaseManager(new URL(withPassword(PG_URL)), '/nonexistent');
+    try {
+      hidden(db.url);
+      assert.match(db.url, /:\*\*\*@/);
+      assert.equal((await db.query<{ one: number }>(sql`SELECT 1 AS one`))[0]!.one, 1);
+    } finally {
+      await db.close();
+    }
+    const error = await expectError(() => new DatabaseManager(new URL(`mysql://app:${SECRET}@h/db`), '/x'), ConfigurationError, 'INVALID_URI', [/not supported/]);
+    hidden(everyRendering(error));
+  });
+
+  it('util.inspect, console.log, String and JSON of the manager and of db.engine never show the password', async () => {
+    const db = new DatabaseManager(withPassword(PG_URL), '/nonexistent', { engineArgs: { max: 1 } });
+    try {
+      await db.query(sql`SELECT 1`); // a live client in the pool too
+      const logged: string[] = [];
+      const original = console.log;
+      console.log = (...args: unknown[]) => void logged.push(args.map((arg) => inspect(arg, { depth: 20 })).join(' '));
+      try {
+        console.log(db);
+      } finally {
+        console.log = original;
+      }
+      const surfaces = [inspect(db, { depth: 20, showHidden: false }), inspect(db.engine, { depth: 20 }), JSON.stringify(db), String(db), ...logged];
+      for (const surface of surfaces) hidden(surface);
+      assert.match(inspect(db), /DatabaseManager \{[^]*url: 'postgres:\/\/postgres:\*\*\*@/);
+      assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(db)) as object), ['dialect', 'url', 'migrationsDir']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('?password= with a raw space and percent-encoded keys (?pass%77ord=) are hidden whole in db.url', async () => {
+    for (const uri of [`${PG_URL}?password=a ${SECRET}&application_name=x`, `${PG_URL}?pass%77ord=${SECRET}`, `${PG_URL}?sslpassword=${SECRET}`]) {
+      const db = new DatabaseManager(uri, '/nonexistent');
+      try {
+        hidden(db.url);
+        hidden(inspect(db));
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it("libpq's socket form postgresql://user@/db?host=/path is accepted", async () => {
+    const uri = 'postgresql://postgres@/test?host=/var/run/postgresql';
+    const db = new DatabaseManager(uri, '/nonexistent');
+    assert.equal(db.url, uri);
+    await db.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, classes 5 and 6: no file where nobody asked; options checked up front
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: SQLite URIs and options, before any file exists', () => {
+  const { tempDir } = harness();
+  const { readdir } = { readdir: async (dir: string) => (await import('node:fs/promises')).readdir(dir) };
+
+  it('SQLite query options are refused, never taken as part of a file name (CLI, in its working directory)', async () => {
+    const cwd = await tempDir();
+    for (const uri of ['sqlite::memory:?cache=shared', 'sqlite:q.db?mode=ro', `sqlite://${join(cwd, 'q.db')}?mode=ro`]) {
+      const run = await cli(['status', '--database', uri, '--dir', cwd], cwd);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /SQLite URIs take no query options .*engineArgs/);
+      assert.match(run.stderr, /\[INVALID_URI\]/);
+    }
+    assert.deepEqual(await readdir(cwd), [], 'no file was created');
+  });
+
+  const badOptions: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['lockTimeoutMs: NaN', { lockTimeoutMs: NaN }, /lockTimeoutMs must be a whole number of milliseconds .*got number NaN/],
+    ["lockTimeoutMs: 'abc'", { lockTimeoutMs: 'abc' }, /lockTimeoutMs .*got the string "abc"/],
+    ['lockTimeoutMs: -1', { lockTimeoutMs: -1 }, /lockTimeoutMs/],
+    ['lockTimeoutMs: Infinity', { lockTimeoutMs: Infinity }, /lockTimeoutMs/],
+    ["allowOutOfOrder: 'false'", { allowOutOfOrder: 'false' }, /allowOutOfOrder must be true or false, got the string "false"; convert environment strings/],
+    ['a logger without info()', { logger: { warn() {} } }, /logger must have info\(\) and warn\(\) methods .*lacks info\(\)/],
+    ['a logger without warn()', { logger: { info() {} } }, /lacks warn\(\)/],
+    ['a logger that is a function', { logger: () => undefined }, /logger must have info\(\) and warn\(\)/],
+    ['an unknown key', { lockTimeout: 5 }, /unknown option\(s\) "lockTimeout"; the options are engineArgs, versionTable/],
+    ['versionTable: 5', { versionTable: 5 }, /versionTable must be a string/],
+    ['versionTable with NUL', { versionTable: 'a\0b' }, /versionTable: .*NUL/],
+    ['engineArgs: a string', { engineArgs: 'max=1' }, /engineArgs must be a plain object/],
+  ];
+  for (const [label, options, says] of badOptions) {
+    it(`${label} is INVALID_OPTION before the SQLite file is created`, async () => {
+      const dir = await tempDir();
+      await expectError(() => new DatabaseManager(`sqlite://${join(dir, 'app.db')}`, dir, options as never), ConfigurationError, 'INVALID_OPTION', [says]);
+      assert.deepEqual(await readdir(dir), []);
+    });
+  }
+
+  it('options that are not an object, and a migrationsDir that is not a string, are INVALID_OPTION', async () => {
+    await expectError(() => new DatabaseManager('sqlite::memory:', '/x', 'fast' as never), ConfigurationError, 'INVALID_OPTION', [/options argument must be a plain object/]);
+    await expectError(() => new DatabaseManager('sqlite::memory:', 42 as never), ConfigurationError, 'INVALID_OPTION', [/migrationsDir must be the path/]);
+  });
+});
