@@ -1309,3 +1309,237 @@ describe('bad input: SQLite URIs and options, before any file exists', () => {
     await expectError(() => new DatabaseManager('sqlite::memory:', 42 as never), ConfigurationError, 'INVALID_OPTION', [/migrationsDir must be the path/]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 7: one bad value never poisons the next call
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: values and identifiers, round two, on ${dialect}`, () => {
+    const { setup } = harness();
+    const users = table<{ id: number; email: string; profile?: unknown }>('users', { primaryKey: 'id' });
+    const FILES = { '001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, profile TEXT);\n' };
+    async function seeded() {
+      const env = await setup(dialect, FILES, dialect === 'postgres' ? { engineArgs: { max: 1 } } : {});
+      await env.db.sync();
+      await env.db.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'a@x'})`);
+      return { ...env, before: await snapshot(env.db) };
+    }
+    const insert = (id: number, profile: unknown) => sql`INSERT INTO users (id, email, profile) VALUES (${id}, ${`u${id}@x`}, ${profile})`;
+
+    it('after a circular object or a BigInt inside JSON, the next valid call of the same shape works', async () => {
+      const { db, before } = await seeded();
+      const circular: Record<string, unknown> = { name: 'loop' };
+      circular.self = circular;
+      for (const bad of [circular, { big: 10n }]) {
+        await expectError(() => db.execute(insert(2, bad)), ConfigurationError, 'INVALID_VALUE', [/bound value \$3 is an object that cannot be turned into JSON/, /no cycles, BigInt as a string/]);
+        await assertUnchanged(db, before);
+        await db.transaction(async (tx) => {
+          await expectError(() => tx.execute(insert(2, bad)), ConfigurationError, 'INVALID_VALUE', [/JSON/]);
+          assert.equal(await tx.execute(insert(2, { fine: true })), 1, 'the same statement shape, in the same transaction');
+          throw new Error('roll back');
+        }).catch(() => undefined);
+        assert.equal(await db.execute(insert(2, { fine: true })), 1);
+        await db.execute(sql`DELETE FROM users WHERE id = 2`);
+      }
+    });
+
+    it('a value whose own serialiser throws inside the driver does not poison the statement name', async () => {
+      const { db } = await seeded();
+      const throwing = { toPostgres: () => { throw new Error('cannot serialise'); }, toJSON: () => { throw new Error('cannot serialise'); } };
+      await assert.rejects(db.execute(insert(3, throwing)), /cannot serialise/);
+      assert.equal(await db.execute(insert(3, 'fine')), 1);
+      assert.equal(await db.execute(insert(4, 'fine too')), 1);
+    });
+
+    it('NaN and Infinity are refused as values: getOrCreate never creates two rows for the same attrs', async () => {
+      const { db, before } = await seeded();
+      for (const value of [NaN, Infinity, -Infinity]) {
+        await expectError(() => getOrCreate(db, users, { email: 'n@x', id: value }), ConfigurationError, 'INVALID_VALUE', [/is (NaN|-?Infinity)/, /pass null, or a finite number/]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('Symbols, functions and invalid Dates are refused as values, nothing stored as their text', async () => {
+      const { db, before } = await seeded();
+      for (const [value, what] of [[Symbol('s'), /a symbol/], [() => 1, /a function/], [new Date(NaN), /an invalid Date/]] as const) {
+        await expectError(() => db.execute(insert(5, value)), ConfigurationError, 'INVALID_VALUE', [what]);
+        await expectError(() => getOrCreate(db, users, { email: 'f@x' }, { defaults: { profile: value } }), ConfigurationError, 'INVALID_VALUE', [what]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('identifiers with NUL or lone surrogates are refused everywhere, also as attrs keys after a cached statement shape', async () => {
+      const { db, before } = await seeded();
+      const loose = users as unknown as ReturnType<typeof table>;
+      await getOne(db, loose, { id: 1, email: 'a@x' }); // caches the shape (id, email)
+      for (const key of ['id\0vemail', 'v2:id\0', '\uD800', 'a\uDC00b']) {
+        await expectError(() => getOne(db, loose, { [key]: 1 }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/NUL|lone UTF-16 surrogate/]);
+        await expectError(() => getOrCreate(db, loose, { [key]: 1 }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/NUL|surrogate/]);
+      }
+      await expectError(() => table('\uD800', { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/lone UTF-16 surrogate; use well-formed Unicode/]);
+      await expectError(() => table('t', { primaryKey: '\uDFFF' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/surrogate/]);
+      await assertUnchanged(db, before);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 8: the right class and a message that says what happened
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: the right class and message on ${dialect}`, () => {
+    const { setup } = harness();
+
+    it('every call after db.close() is CLOSED, not "version table lacks columns"', async () => {
+      const { db, open } = await setup(dialect);
+      await db.sync();
+      const witness = open();
+      const before = await snapshot(witness);
+      await db.close();
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['sync', () => db.sync()],
+        ['getStatus', () => db.getStatus()],
+        ['upgrade', () => db.upgrade()],
+        ['migrator.upgrade', () => db.migrator.upgrade()],
+        ['downgrade', () => db.downgrade(0)],
+        ['query', () => db.query(sql`SELECT 1`)],
+        ['transaction', () => db.transaction(async () => undefined)],
+        ['configuredConnection', () => db.configuredConnection(async () => undefined)()],
+      ];
+      for (const [, call] of calls) {
+        await expectError(call, SqlHelpersError, 'CLOSED', [/was closed \(db\.close\(\)\); create a new one/]);
+      }
+      await assertUnchanged(witness, before);
+    });
+
+    it('more bound values than the database takes is TOO_MANY_VALUES before sending, naming the limit', async () => {
+      const { db } = await setup(dialect);
+      await db.sync();
+      const before = await snapshot(db);
+      const { join: joinSql } = await import('../lib/index.js');
+      const limit = dialect === 'postgres' ? 65535 : 32766;
+      const values = Array.from({ length: dialect === 'postgres' ? 70_000 : 40_000 }, (_, i) => i);
+      await expectError(() => db.query(sql`SELECT 1 WHERE 1 IN (${joinSql(values)})`), ConfigurationError, 'TOO_MANY_VALUES', [
+        new RegExp(`binds ${values.length} values, more than the ${limit}`),
+        /split the rows into batches/,
+      ]);
+      await assertUnchanged(db, before);
+    });
+
+    it('table(name, {}) and a plain string or swapped argument instead of a model are typed errors', async () => {
+      const { db } = await setup(dialect);
+      await db.sync();
+      await expectError(() => table('users', {} as never), ConfigurationError, 'INVALID_TABLE', [/needs \{ primaryKey: 'id' \}/]);
+      await expectError(() => table(undefined as never, { primaryKey: 'id' }), ConfigurationError, 'INVALID_TABLE', [/name as a string/]);
+      const users = table('users', { primaryKey: 'id' });
+      await expectError(() => getOrCreate(db, 'users' as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/getOrCreate needs a model made by table\(\).*the string "users"/]);
+      await expectError(() => getOne(db, 'users' as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/getOne/]);
+      await expectError(() => updateOrCreate(db, {} as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/updateOrCreate/]);
+      await expectError(() => getByPk(1, { session: db, model: 'users' as never }), ConfigurationError, 'INVALID_MODEL', [/getByPk/]);
+      await expectError(() => getOrCreate(users as never, db as never, { email: 'a@x' }), ConfigurationError, 'INVALID_SESSION', [/needs a session/]);
+      assert.deepEqual(await db.query(sql`SELECT * FROM users`), []);
+    });
+
+    it('updateOrCreate on a view says it needs a table, without blaming the columns', async () => {
+      const { db } = await setup(dialect, { ...BASIC_MIGRATIONS, '004_view.sql': 'CREATE VIEW user_view AS SELECT id, email FROM users;\n' });
+      await db.sync();
+      const before = await snapshot(db);
+      const view = table('user_view', { primaryKey: 'id' });
+      const error = await expectError(() => updateOrCreate(db, view, { email: 'v@x' } as never, { defaults: { id: 7 } as never }), QueryError, dialect === 'postgres' ? 'NOT_A_TABLE' : 'QUERY_FAILED', [/view/]);
+      assert.doesNotMatch(error.message, /check the column names/);
+      await assertUnchanged(db, before);
+    });
+
+    it('a table with its own column sql_helpers_inserted keeps it in updateOrCreate\'s result', async () => {
+      const { db } = await setup(dialect, {
+        '001_t.sql': 'CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, sql_helpers_inserted TEXT, sql_helpers_inserted_1 TEXT);\n',
+      });
+      await db.sync();
+      const t = table<{ id: number; code: string; sql_helpers_inserted: string | null; sql_helpers_inserted_1: string | null }>('t', { primaryKey: 'id' });
+      const [created, wasCreated] = await updateOrCreate(db, t, { code: 'a' }, { defaults: { sql_helpers_inserted: 'mine', sql_helpers_inserted_1: 'also' }, createDefaults: { id: 1 } });
+      assert.equal(wasCreated, true);
+      assert.equal(created.sql_helpers_inserted, 'mine');
+      assert.equal(created.sql_helpers_inserted_1, 'also');
+      const [updated, again] = await updateOrCreate(db, t, { code: 'a' }, { defaults: { sql_helpers_inserted: 'changed' }, createDefaults: { id: 1 } });
+      assert.equal(again, false);
+      assert.deepEqual({ ...updated }, { id: 1, code: 'a', sql_helpers_inserted: 'changed', sql_helpers_inserted_1: 'also' });
+    });
+  });
+}
+
+describe('bad input: connection refusals are ConnectionErrors (PostgreSQL)', () => {
+  const { setup, cleanups } = harness();
+  const roleUri = (role: string, database = new URL(PG_URL).pathname.slice(1)) => {
+    const url = new URL(PG_URL);
+    url.username = role;
+    url.password = SECRET;
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  async function folder(): Promise<string> {
+    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  async function role(extra: string): Promise<string> {
+    const name = `sqlh_role_${Math.random().toString(36).slice(2, 10)}`;
+    const { admin } = await import('./support.js');
+    await admin(`CREATE ROLE ${name} LOGIN ${extra}`);
+    cleanups.push(async () => void (await admin(`DROP ROLE IF EXISTS ${name}`)));
+    return name;
+  }
+
+  it('a role at its connection limit: ConnectionError, not VERSION_TABLE_SHAPE', async () => {
+    const name = await role('CONNECTION LIMIT 0');
+    const db = new DatabaseManager(roleUri(name), await folder());
+    try {
+      const error = await expectError(() => db.sync(), ConnectionError, 'CONNECTION_FAILED', [/too many connections for role/, /cannot (use|connect to) database/]);
+      assert.ok(!everyRendering(error).includes(SECRET));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a role without CONNECT on the database: ConnectionError naming the privilege', async () => {
+    const { freshPgDatabase, admin } = await import('./support.js');
+    const database = await freshPgDatabase();
+    cleanups.push(() => database.cleanup());
+    await admin(`REVOKE CONNECT ON DATABASE ${database.name} FROM PUBLIC`);
+    const name = await role('');
+    const db = new DatabaseManager(roleUri(name, database.name), await folder());
+    try {
+      await expectError(() => db.getStatus(), ConnectionError, 'CONNECTION_FAILED', [/permission denied for database/, /CONNECT/]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sslmode=require against a server without SSL, and a missing sslrootcert file: ConnectionError', async () => {
+    for (const [query, says] of [['sslmode=require', /does not support SSL/], ['sslmode=verify-full&sslrootcert=/nonexistent/root.crt', /ENOENT|no such file/]] as const) {
+      const db = new DatabaseManager(`${withPassword(PG_URL)}?${query}`, '/nonexistent');
+      try {
+        const error = await expectError(() => db.query(sql`SELECT 1`), ConnectionError, 'CONNECTION_FAILED', [says, /check the URI, its SSL settings/]);
+        assert.ok(!everyRendering(error).includes(SECRET));
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it('a schema name holding a tab works: escaped in the startup options, not a VERSION_TABLE_SHAPE', async () => {
+    const { db, dir, database } = await setup('postgres');
+    await db.close();
+    const schema = `tab\there_${Math.random().toString(36).slice(2, 8)}`;
+    const { admin } = await import('./support.js');
+    cleanups.push(async () => void (await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
+    const tabbed = new DatabaseManager(database.uri, dir, { schema });
+    try {
+      assert.equal(await tabbed.sync(), SyncResult.CREATED);
+      assert.deepEqual(await tableNames(tabbed), ['groups', 'memberships', 'sql_helpers_migrations', 'users']);
+    } finally {
+      await tabbed.close();
+    }
+  });
+});
