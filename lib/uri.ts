@@ -38,9 +38,11 @@ function invalid(why: string, shown: string): ConfigurationError {
 const SCHEME = String.raw`[a-z][a-z0-9+.-]*:\/\/`;
 // user[:password]@: the user part may hold an unencoded "@" (user@name:pass@host), never ":", "/", "?" or "#".
 const LONE_USERINFO = new RegExp(String.raw`^(${SCHEME}[^:/?#]*:)[\s\S]*@`, 'i');
-const EMBEDDED_USERINFO = new RegExp(String.raw`(${SCHEME}[^:/?#\s"'<>]*:)[^\s"'<>]*@`, 'gi');
-const QUERY_PARAMETER = /([?&])([^=&#\s]*)=([^&#]*)/g;
-const EMBEDDED_QUERY_PARAMETER = /([?&])([^=&#\s]*)=([^&#\s"'<>]*)/g;
+// In free text a URI ends at whitespace; quotes are not taken as its end, since a password may hold them.
+const EMBEDDED_USERINFO = new RegExp(String.raw`(${SCHEME}[^:/?#\s]*:)\S*@`, 'gi');
+// A password's value runs to the next "&key=", a raw "#" or "&" included: they are still the password's.
+const QUERY_PARAMETER = /([?&])([^=&#\s]*)=((?:[^&]|&(?![^&=#]+=))*)/g;
+const EMBEDDED_QUERY_PARAMETER = /([?&])([^=&#\s]*)=((?:[^&\s]|&(?![^&=#\s]+=))*)/g;
 
 /** `password`, `sslpassword`, and their percent-encoded spellings (`pass%77ord`), which `pg` decodes. */
 function isSecretKey(key: string): boolean {
@@ -108,7 +110,11 @@ function strayAt(uri: string): boolean {
   if (authorityEnd < 0) return false;
   const authority = uri.slice(afterScheme, afterScheme + authorityEnd);
   const rest = uri.slice(afterScheme + authorityEnd);
-  return rest.includes('@') && (authority.includes('@') ? authority.slice(0, authority.lastIndexOf('@')).includes(':') : authority.includes(':'));
+  if (!rest.includes('@')) return false;
+  const at = authority.lastIndexOf('@');
+  const port = /:([^:\]]*)$/.exec(authority.slice(at + 1))?.[1];
+  // user:pa/ss@host, or user@corp:pa#ss@host, whose "port" is the start of the password.
+  return (at >= 0 && authority.slice(0, at).includes(':')) || (at < 0 && authority.includes(':')) || (port !== undefined && !/^\d*$/.test(port));
 }
 
 function parsePostgres(uri: string, redacted: string): PostgresTarget {

@@ -16,9 +16,20 @@ function checkJson(value: object, index: number): void {
   }
 }
 
+// Node 20 has String.prototype.isWellFormed; the TypeScript lib of this target does not declare it yet.
+const isWellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+// Both drivers send text as UTF-8, where a lone surrogate becomes U+FFFD: the value read back would differ.
+// PostgreSQL refuses NUL in text outright (and aborts the transaction); SQLite would keep it. Refused on both.
+function checkText(value: string, index: number): void {
+  if (!isWellFormed(value)) throw refused(index, 'a string with a lone UTF-16 surrogate', 'it would be stored as U+FFFD: pass well-formed text');
+  if (value.includes('\0')) throw refused(index, 'a string with a NUL character', 'PostgreSQL text cannot hold it: strip it, or bind binary data as a Buffer');
+}
+
 function checkOne(value: unknown, index: number): void {
   switch (typeof value) {
     case 'string':
+      return checkText(value, index);
     case 'boolean':
     case 'bigint':
     case 'undefined':
@@ -47,7 +58,7 @@ function checkOne(value: unknown, index: number): void {
 /**
  * The one check of bound values, run by both drivers before anything is sent: refuses what a database would
  * store as something else or fail on half-way (Symbols, functions, NaN/Infinity, invalid Dates, objects that
- * are not JSON), as `INVALID_VALUE`, and more values than the database takes in one statement (`TOO_MANY_VALUES`). Strings and finite numbers, the common case, cost one typeof each.
+ * are not JSON, text with lone surrogates or NUL), as `INVALID_VALUE`, and more values than the database takes in one statement (`TOO_MANY_VALUES`). Finite numbers cost one typeof; strings one native scan for well-formedness and NUL.
  */
 export function checkValues(values: readonly unknown[], maxParameters: number): void {
   if (values.length > maxParameters) {
@@ -60,7 +71,7 @@ export function checkValues(values: readonly unknown[], maxParameters: number): 
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     const type = typeof value;
-    if (type === 'string' || (type === 'number' && Number.isFinite(value)) || value === null) continue;
-    checkOne(value, i);
+    if (type === 'string') checkText(value as string, i);
+    else if (!((type === 'number' && Number.isFinite(value)) || value === null)) checkOne(value, i);
   }
 }

@@ -1360,9 +1360,16 @@ for (const dialect of dialects) {
       await assertUnchanged(db, before);
     });
 
-    it('Symbols, functions and invalid Dates are refused as values, nothing stored as their text', async () => {
+    it('Symbols, functions, invalid Dates, and text with lone surrogates or NUL are refused as values, nothing stored', async () => {
       const { db, before } = await seeded();
-      for (const [value, what] of [[Symbol('s'), /a symbol/], [() => 1, /a function/], [new Date(NaN), /an invalid Date/]] as const) {
+      const cases = [
+        [Symbol('s'), /a symbol/],
+        [() => 1, /a function/],
+        [new Date(NaN), /an invalid Date/],
+        ['a\uD800b', /a string with a lone UTF-16 surrogate/],
+        ['a\0b', /a string with a NUL character/],
+      ] as const;
+      for (const [value, what] of cases) {
         await expectError(() => db.execute(insert(5, value)), ConfigurationError, 'INVALID_VALUE', [what]);
         await expectError(() => getOrCreate(db, users, { email: 'f@x' }, { defaults: { profile: value } }), ConfigurationError, 'INVALID_VALUE', [what]);
       }
