@@ -68,7 +68,8 @@ function hideQuerySecrets(text: string, pattern: RegExp): string {
 export function redactUri(uri: string): string {
   const text = hideQuerySecrets(uri, QUERY_PARAMETER);
   if (/^sqlite:/i.test(text)) return text;
-  return text.replace(LONE_USERINFO, '$1***@');
+  // Without "//" (user:password@host, a scheme forgotten), everything from the first ":" to the last "@" may be it.
+  return LONE_USERINFO.test(text) || /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text.replace(LONE_USERINFO, '$1***@') : text.replace(/^([^:@]*:)[\s\S]*@/, '$1***@');
 }
 
 /** Redacts every URI inside free text (an error message, a stack): each one's password as `redactUri` would. */
