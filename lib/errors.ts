@@ -214,6 +214,8 @@ const bySqlState: Record<string, ErrorClass> = {
   '57P01': ConnectionError,
   '57P02': ConnectionError,
   '57P03': ConnectionError,
+  // too_many_connections: the server's or the role's connection limit.
+  '53300': ConnectionError,
   SQLITE_CONSTRAINT_UNIQUE: UniqueViolationError,
   SQLITE_CONSTRAINT_PRIMARYKEY: UniqueViolationError,
   SQLITE_CONSTRAINT_FOREIGNKEY: ForeignKeyViolationError,
@@ -288,5 +290,25 @@ export function fromDriverError(error: unknown, context?: ErrorContext): SqlHelp
     constraint: shape.constraint,
     table: shape.table,
     column: shape.column,
+  });
+}
+
+/**
+ * For failures while connecting: whatever the driver reports there (a role without CONNECT, a connection limit,
+ * SSL refused, an unreadable sslrootcert file) means the database cannot be used, so it is a `ConnectionError`.
+ */
+export function fromConnectError(error: unknown, context: ErrorContext): SqlHelpersError {
+  const mapped = fromDriverError(error, context);
+  if (mapped instanceof ConnectionError) return mapped;
+  return new ConnectionError(
+    `cannot connect to database ${context.target}: ${mapped.message}; check the URI, its SSL settings and the role's rights (CONNECT, connection limit)`,
+    { cause: error, sqlState: mapped.sqlState },
+  );
+}
+
+/** The error of any call on a `DatabaseManager` after `close()`. */
+export function closedError(target: string): SqlHelpersError {
+  return new SqlHelpersError(`the DatabaseManager for ${target} was closed (db.close()); create a new one to use the database again`, {
+    code: 'CLOSED',
   });
 }

@@ -3,6 +3,7 @@ import {
   MissingUniqueConstraintError,
   MultipleResultsFound,
   NoResultFound,
+  QueryError,
   SqlHelpersError,
   UndefinedColumnError,
 } from './errors.js';
@@ -38,6 +39,14 @@ export function table<Row extends object = Record<string, unknown>>(
   name: string,
   options: { primaryKey: (keyof Row & string) | readonly (keyof Row & string)[]; schema?: string },
 ): Model<Row> {
+  if (typeof name !== 'string') throw new ConfigurationError(`table() takes the table name as a string, got ${typeof name}`, { code: 'INVALID_TABLE' });
+  const key = (options as { primaryKey?: unknown } | undefined)?.primaryKey;
+  if (typeof key !== 'string' && !(Array.isArray(key) && key.every((column) => typeof column === 'string'))) {
+    throw new ConfigurationError(
+      `table(${JSON.stringify(name)}, …) needs { primaryKey: 'id' } or { primaryKey: ['a', 'b'] }: the primary-key column name(s) as strings`,
+      { code: 'INVALID_TABLE' },
+    );
+  }
   const parts = options.schema !== undefined ? [options.schema, name] : name.split('.');
   if (parts.length > 2) throw new ConfigurationError(`table name ${JSON.stringify(name)} has more than one dot; use table(name, { schema })`, { code: 'INVALID_TABLE' });
   const primaryKey = (typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]) as (keyof Row & string)[];
@@ -48,6 +57,24 @@ export function table<Row extends object = Record<string, unknown>>(
 }
 
 const describeTable = (model: TableInfo) => (model.schema ? `${model.schema}.${model.name}` : model.name);
+
+// The helpers take (session, model) in that order; a swapped or plain-string argument would fail deep inside
+// with a bare TypeError, so both are checked first.
+function checkArguments(helper: string, session: unknown, model: unknown): void {
+  if (!(session instanceof Session)) {
+    throw new ConfigurationError(`${helper} needs a session (the DatabaseManager or a transaction's tx) as its session argument, got ${describeArgument(session)}`, {
+      code: 'INVALID_SESSION',
+    });
+  }
+  if (typeof model !== 'object' || model === null || !((model as Partial<TableInfo>).ref instanceof Sql)) {
+    throw new ConfigurationError(
+      `${helper} needs a model made by table(), e.g. table('users', { primaryKey: 'id' }), got ${describeArgument(model)}`,
+      { code: 'INVALID_MODEL' },
+    );
+  }
+}
+
+const describeArgument = (value: unknown) => (typeof value === 'string' ? `the string ${JSON.stringify(value)}` : value === null ? 'null' : typeof value);
 
 function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string, unknown]> {
   if (attrs === null || typeof attrs !== 'object' || Array.isArray(attrs)) {
@@ -66,7 +93,9 @@ function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix
   let key = suffix;
   const values: unknown[] = [];
   for (const [column, value] of entries) {
-    key += value === null ? `\0n${column}` : `\0v${column}`;
+    // Length-prefixed, so that no column name (not even one holding NUL, to be refused when quoted) can spell
+    // another shape's key and skip the quoting that checks it.
+    key += `${value === null ? 'n' : 'v'}${column.length}:${column}`;
     if (value !== null) values.push(value);
   }
   let shapes = selectShapes.get(model);
@@ -96,6 +125,14 @@ function matchEntries(model: TableInfo, attrs: object, helper: string): Array<[s
 
 // Adds which helper and table to the database's "column does not exist" or "no unique constraint" message.
 function explained(error: unknown, helper: string, model: TableInfo, columns: string[]): unknown {
+  if (error instanceof UndefinedColumnError && helper === 'updateOrCreate' && /"xmax"/.test(error.message)) {
+    // Not the caller's columns: the upsert reads the system column xmax, which a view does not have.
+    return new QueryError(
+      `updateOrCreate on ${describeTable(model)}: it is a view (or another relation without system columns), and updateOrCreate ` +
+        'needs a table to tell an insert from an update atomically; call it on the underlying table',
+      { code: 'NOT_A_TABLE', cause: error, sqlState: error.sqlState },
+    );
+  }
   if (error instanceof UndefinedColumnError) {
     return new UndefinedColumnError(`${helper} on ${describeTable(model)}: ${error.message}; check the column names in attrs and defaults`, {
       cause: error,
@@ -145,6 +182,7 @@ export async function getByPk<Row extends object>(
   pk: unknown,
   { session, model }: { session: Session; model: Model<Row> },
 ): Promise<Row | null> {
+  checkArguments('getByPk', session, model);
   const entries = primaryKeyEntries(model, pk);
   let rows: Row[];
   try {
@@ -158,6 +196,7 @@ export async function getByPk<Row extends object>(
 
 /** The one row matching `attrs`; throws `NoResultFound` for none and `MultipleResultsFound` for more. */
 export async function getOne<Row extends object>(session: Session, model: Model<Row>, attrs: Attrs<Row>): Promise<Row> {
+  checkArguments('getOne', session, model);
   const entries = matchEntries(model, attrs, 'getOne');
   let rows: Row[];
   try {
@@ -212,6 +251,7 @@ export async function getOrCreate<Row extends object>(
   attrs: Attrs<Row>,
   options: { defaults?: Defaults<Row> } = {},
 ): Promise<[Row, boolean]> {
+  checkArguments('getOrCreate', session, model);
   const entries = matchEntries(model, attrs, 'getOrCreate');
   const columns = entries.map(([column]) => column);
   // An object is checked now; a function only when it is called, on the create path.
@@ -236,6 +276,27 @@ export async function getOrCreate<Row extends object>(
   throw exhausted('getOrCreate', model, columns);
 }
 
+// Per driver and model, the name under which the upsert returns its inserted flag: one the table does not use
+// itself, so that a column of the caller's own named sql_helpers_inserted stays in the row. Looked up once.
+const flagColumns = new WeakMap<object, WeakMap<TableInfo, string>>();
+
+async function flagColumn(session: Session, model: TableInfo): Promise<string> {
+  const driver = Session.driverOf(session);
+  let known = flagColumns.get(driver);
+  if (known === undefined) flagColumns.set(driver, (known = new WeakMap()));
+  const cached = known.get(model);
+  if (cached !== undefined) return cached;
+  const parts = model.schema === undefined ? [model.name] : [model.schema, model.name];
+  let name = 'sql_helpers_inserted';
+  for (let n = 1; ; n++) {
+    const { present } = await session.one<{ present: unknown }>(driver.relationExistsQuery(parts, name));
+    if (present !== true && present !== 1) break;
+    name = `sql_helpers_inserted_${n}`;
+  }
+  known.set(model, name);
+  return name;
+}
+
 /**
  * The row matching `attrs`, updated with `defaults`, or created with `defaults` and `createDefaults`:
  * `[row, created]`, atomic under the same condition as `getOrCreate`. PostgreSQL: one
@@ -249,6 +310,7 @@ export async function updateOrCreate<Row extends object>(
   attrs: Attrs<Row>,
   options: { defaults?: Attrs<Row>; createDefaults?: Defaults<Row> } = {},
 ): Promise<[Row, boolean]> {
+  checkArguments('updateOrCreate', session, model);
   const entries = matchEntries(model, attrs, 'updateOrCreate');
   const columns = entries.map(([column]) => column);
   const updates = separate(model, entries, options.defaults, 'defaults');
@@ -271,13 +333,14 @@ export async function updateOrCreate<Row extends object>(
       const assignments = (updates.length > 0 ? updates : entries.slice(0, 1)).map(
         ([column]) => sql`${identifier(column)} = EXCLUDED.${identifier(column)}`,
       );
+      const flag = await flagColumn(session, model);
       const upsert = insertQuery(
         model,
         [...entries, ...updates, ...createDefaults()],
         sql`ON CONFLICT (${conflictTarget}) DO UPDATE SET ${join(assignments)}`,
-        sql`*, ${insertedFlag} AS sql_helpers_inserted`,
+        sql`*, ${insertedFlag} AS ${identifier(flag)}`,
       );
-      const { sql_helpers_inserted: created, ...row } = await session.one<Record<string, unknown>>(upsert);
+      const { [flag]: created, ...row } = await session.one<Record<string, unknown>>(upsert);
       return [row as Row, created === true];
     }
     // Without an inserted flag (SQLite), a write transaction makes select-then-write atomic: it holds the

@@ -1,10 +1,13 @@
+import { inspect, type InspectOptions } from 'node:util';
 import type { QueryResult } from './driver/driver.js';
-import { fromDriverError } from './errors.js';
+import { ConfigurationError, fromDriverError } from './errors.js';
+import { resolveOptions, type DatabaseManagerOptions } from './options.js';
+export type { DatabaseManagerOptions } from './options.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
-import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
+import { Migrator, SyncResult, type MigrationRun } from './migrations/migrator.js';
 import { highestVersion, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
-import { ConnectionSession, Session, transactionOn, withConnection, type Transaction } from './session.js';
+import { Session, connectionSessionOn, transactionOn, withConnection, type Transaction } from './session.js';
 
 /** What `getStatus()` reports (the seed's names, plus `AHEAD`). */
 export const DatabaseStatus = {
@@ -26,42 +29,12 @@ export function statusOf(comparison: Comparison, recorded: boolean): DatabaseSta
   return comparison.pending.length > 0 ? DatabaseStatus.UPGRADE_AVAILABLE : DatabaseStatus.UP_TO_DATE;
 }
 
-/** Options of `new DatabaseManager(uri, migrationsDir, options)`. */
-export interface DatabaseManagerOptions {
-  /** Passed to the `pg.Pool` or `better-sqlite3` constructor (e.g. `{ max: 20 }`, `{ timeout: 10000 }`). */
-  engineArgs?: Record<string, unknown>;
-  /** The version table's name; default `sql_helpers_migrations`. */
-  versionTable?: string;
-  /**
-   * PostgreSQL only: the schema to manage; created if missing, set for each migration's transaction, and first
-   * on every pooled connection's search_path (checked: behind a transaction pooler, see the README).
-   */
-  schema?: string;
-  /**
-   * PostgreSQL only: run queries with values as named prepared statements. `'auto'` (default) does on direct
-   * connections and not through a transaction pooler (detected per connection); `true` always; `false` never.
-   */
-  preparedStatements?: 'auto' | boolean;
-  /** PostgreSQL only: a URL reaching the same database without a pooler, used for the migrations' connections. */
-  directUrl?: string;
-  /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
-  lockTimeoutMs?: number;
-  /** Apply a pending file even when a newer version is already applied; default false. */
-  allowOutOfOrder?: boolean;
-  /** Receives one line per migration applied; e.g. `console`. */
-  logger?: Logger;
-  /** `sqlite::memory:` only: open the database from this serialized image (`Database#serialize()`) instead of empty. */
-  sqliteImage?: Buffer;
-}
-
 /** The result of `verify()`: `ok` when files and version table agree. */
 export interface VerifyReport {
   ok: boolean;
   problems: Problem[];
 }
 
-export const DEFAULT_VERSION_TABLE = 'sql_helpers_migrations';
-export const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60 * 1000;
 
 /**
  * One database and its migrations folder: runs SQL (it is a `Session`) and manages the schema
@@ -74,23 +47,22 @@ export class DatabaseManager extends Session {
   readonly migrator: Migrator;
   #closed = false;
 
-  constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
+  constructor(uri: string | URL, migrationsDir: string, options: DatabaseManagerOptions = {}) {
+    // Everything is checked before the driver connects or creates a file.
+    const resolved = resolveOptions(options);
+    if (typeof migrationsDir !== 'string' || migrationsDir === '') {
+      throw new ConfigurationError('migrationsDir must be the path of the folder holding the .sql files, as a non-empty string', { code: 'INVALID_OPTION' });
+    }
     const driver = createDriver(uri, {
-      engineArgs: options.engineArgs,
-      schema: options.schema,
-      preparedStatements: options.preparedStatements,
-      directUrl: options.directUrl,
-      sqliteImage: options.sqliteImage,
+      engineArgs: resolved.engineArgs,
+      schema: resolved.schema,
+      preparedStatements: resolved.preparedStatements,
+      directUrl: resolved.directUrl,
+      sqliteImage: resolved.sqliteImage,
     });
     super(driver);
     this.migrationsDir = migrationsDir;
-    this.migrator = new Migrator(this.driver, migrationsDir, {
-      versionTable: options.versionTable ?? DEFAULT_VERSION_TABLE,
-      schema: options.schema,
-      lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
-      allowOutOfOrder: options.allowOutOfOrder ?? false,
-      logger: options.logger,
-    });
+    this.migrator = new Migrator(this.driver, migrationsDir, resolved);
   }
 
   /** The underlying `pg.Pool` or better-sqlite3 `Database`. */
@@ -201,7 +173,17 @@ export class DatabaseManager extends Session {
 
   /** Wraps `fn` so that it runs as `fn(session, ...args)` on a connection of its own, configured for schema work. */
   configuredConnection<A extends unknown[], T>(fn: (session: Session, ...args: A) => Promise<T>): (...args: A) => Promise<T> {
-    return (...args: A) => withConnection(this.driver, (connection) => fn(new ConnectionSession(this.driver, connection), ...args));
+    return (...args: A) => connectionSessionOn(this.driver, (session) => fn(session, ...args));
+  }
+
+  /** What `JSON.stringify(db)` shows: the dialect, the redacted URI and the folder; never the pool or a password. */
+  toJSON(): { dialect: string; url: string; migrationsDir: string } {
+    return { dialect: this.dialect, url: this.url, migrationsDir: this.migrationsDir };
+  }
+
+  /** What `console.log(db)` and `util.inspect(db)` show: the same as `toJSON()`. */
+  [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect): string {
+    return `DatabaseManager ${show(this.toJSON(), options)}`;
   }
 
   /** Closes the pool or the SQLite file. Idempotent. */

@@ -8,9 +8,10 @@ import { SqlHelpersError } from './errors.js';
 import { adopt } from './importers/adopt.js';
 import { importMigrations } from './importers/convert.js';
 import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
+import { versionDigitsOf } from './migrations/files.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
-import { redactUri } from './uri.js';
+import { redactText } from './uri.js';
 
 /** The database used when neither --database nor DATABASE_URL is given. */
 export const DEFAULT_DATABASE = 'sqlite:./app.db';
@@ -167,9 +168,17 @@ function slug(name: string): string {
 }
 
 async function newMigration(dir: string, name: string, withDown: boolean): Promise<string[]> {
+  // The name is also written into the file as a comment: a newline would turn the rest of it into SQL.
+  if (/[\p{Cc}\u2028\u2029]/u.test(name)) {
+    throw new UsageError(`the name ${JSON.stringify(name)} holds a control character (newline, tab, …); use letters, digits and spaces`);
+  }
   await mkdir(dir, { recursive: true });
-  const existing = (await readdir(dir)).map((file) => /^(\d+)_/.exec(file)?.[1]).filter((digits): digits is string => digits !== undefined);
+  // Only real migration files count: 20240101_notes.md or a 2_x.sql.bak does not set the next number.
+  const existing = (await readdir(dir)).map(versionDigitsOf).filter((digits): digits is string => digits !== undefined);
   const next = existing.reduce((max, digits) => Math.max(max, Number(digits)), 0) + 1;
+  if (!Number.isSafeInteger(next)) {
+    throw new UsageError(`the next version would be beyond ${Number.MAX_SAFE_INTEGER}, the largest the migrator accepts; renumber the folder`);
+  }
   const width = existing.length > 0 ? Math.max(...existing.map((digits) => digits.length)) : 3;
   const base = `${String(next).padStart(width, '0')}_${slug(name)}`;
   const files = [`${base}.sql`, ...(withDown ? [`${base}.down.sql`] : [])];
@@ -290,14 +299,14 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
 function describe(error: unknown, showStack: boolean): { text: string; document: Record<string, unknown> } {
   const known = error instanceof SqlHelpersError || error instanceof UsageError;
   const err = error as Error & Partial<SqlHelpersError> & { file?: string; line?: number };
-  const message = redactUri(String(err?.message ?? error));
+  const message = redactText(String(err?.message ?? error));
   const document: Record<string, unknown> = { name: err?.name ?? 'Error', code: err?.code ?? 'UNEXPECTED', message };
   for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions'] as const) {
     const value = (err as unknown as Record<string, unknown>)?.[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) document[key] = value;
   }
   let text = `error: ${message}${error instanceof SqlHelpersError ? ` [${err.code}]` : ''}`;
-  if (showStack && err?.stack) text += `\n${redactUri(err.stack)}`;
+  if (showStack && err?.stack) text += `\n${redactText(err.stack)}`;
   else if (!known) text += '\n(an unexpected error: run again with --stack for details)';
   return { text, document };
 }

@@ -27,6 +27,14 @@ function quoteUncached(part: string): string {
   if (part.includes('\0')) {
     throw new InvalidIdentifierError(`identifier ${JSON.stringify(part)} contains a NUL character`);
   }
+  // A lone UTF-16 surrogate becomes U+FFFD on the way to the database, so two different ones would name the same table.
+  if (/\p{Cs}/u.test(part)) {
+    throw new InvalidIdentifierError(`identifier ${JSON.stringify(part)} contains a lone UTF-16 surrogate; use well-formed Unicode text`);
+  }
+  if (part === '__proto__') {
+    // better-sqlite3 builds rows by assignment, where this key sets the prototype and the column vanishes.
+    throw new InvalidIdentifierError('identifier "__proto__" cannot be a key of a JavaScript row object (SQLite rows would lose it); choose another name');
+  }
   if (Buffer.byteLength(part, 'utf8') > MAX_IDENTIFIER_BYTES) {
     throw new InvalidIdentifierError(
       `identifier ${JSON.stringify(part)} is longer than ${MAX_IDENTIFIER_BYTES} bytes; PostgreSQL would truncate it, so use a shorter name`,

@@ -35,23 +35,57 @@ function invalid(why: string, shown: string): ConfigurationError {
   );
 }
 
-/** Replaces the password of a URI-looking string with `***`, even when the rest does not parse. */
+const SCHEME = String.raw`[a-z][a-z0-9+.-]*:\/\/`;
+// user[:password]@: the user part may hold an unencoded "@" (user@name:pass@host), never ":", "/", "?" or "#".
+const LONE_USERINFO = new RegExp(String.raw`^(${SCHEME}[^:/?#]*:)[\s\S]*@`, 'i');
+// In free text a URI ends at whitespace; quotes are not taken as its end, since a password may hold them.
+const EMBEDDED_USERINFO = new RegExp(String.raw`(${SCHEME}[^:/?#\s]*:)\S*@`, 'gi');
+// A password's value runs to the next "&key=", a raw "#" or "&" included: they are still the password's.
+const QUERY_PARAMETER = /([?&])([^=&#\s]*)=((?:[^&]|&(?![^&=#]+=))*)/g;
+const EMBEDDED_QUERY_PARAMETER = /([?&])([^=&#\s]*)=((?:[^&\s]|&(?![^&=#\s]+=))*)/g;
+
+/** `password`, `sslpassword`, and their percent-encoded spellings (`pass%77ord`), which `pg` decodes. */
+function isSecretKey(key: string): boolean {
+  let decoded = key;
+  try {
+    decoded = decodeURIComponent(key.replaceAll('+', ' '));
+  } catch {
+    // A malformed key is compared as written.
+  }
+  return /pass/i.test(decoded);
+}
+
+function hideQuerySecrets(text: string, pattern: RegExp): string {
+  return text.replace(pattern, (whole, separator: string, key: string) => (isSecretKey(key) ? `${separator}${key}=***` : whole));
+}
+
+/**
+ * The one redaction of a lone URI (what `db.url` and every error show): the password of the user-info, which runs
+ * from the first ":" after the user name to the last "@" (an unencoded "@", "/", "?" or "#" in it is still the
+ * password's), and every query parameter that names a password (`?password=`, `?sslpassword=`, `?pass%77ord=`)
+ * up to the next "&" or "#", spaces included. It hides too much rather than too little when a query value holds "@".
+ */
 export function redactUri(uri: string): string {
-  // The password runs to the last "@" of the authority (an unencoded "@" in it is still the password's); when the
-  // authority does not end there (an unencoded "/" in the password, no "//"), hide from the first ":" to the last "@"
-  // (for a lone URI only: not for text around one, such as an error message).
-  // `pg` also takes the password as a query parameter (`?password=…`): hide that too.
-  const text = uri.replace(/([?&]password=)[^&#\s]*/gi, '$1***');
-  const parsed = text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:)([^/?#]*)@/i, '$1***@');
-  if (parsed !== text || /^sqlite:|\s/i.test(text)) return parsed;
-  const at = text.lastIndexOf('@');
-  const slashes = text.indexOf('://');
-  const colon = text.indexOf(':', slashes >= 0 && slashes < at ? slashes + 3 : 0);
-  return at < 0 || colon < 0 || colon > at ? text : `${text.slice(0, colon + 1)}***${text.slice(at)}`;
+  const text = hideQuerySecrets(uri, QUERY_PARAMETER);
+  if (/^sqlite:/i.test(text)) return text;
+  // Without "//" (user:password@host, a scheme forgotten), everything from the first ":" to the last "@" may be it.
+  return LONE_USERINFO.test(text) || /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text.replace(LONE_USERINFO, '$1***@') : text.replace(/^([^:@]*:)[\s\S]*@/, '$1***@');
+}
+
+/** Redacts every URI inside free text (an error message, a stack): each one's password as `redactUri` would. */
+export function redactText(text: string): string {
+  return hideQuerySecrets(text, EMBEDDED_QUERY_PARAMETER).replace(EMBEDDED_USERINFO, '$1***@');
 }
 
 function parseSqlite(uri: string, redacted: string): SqliteTarget {
   const rest = uri.slice('sqlite:'.length);
+  if (rest.includes('?')) {
+    // Never a file named "q.db?mode=ro": SQLite's URI options are not taken here, so they are refused, not ignored.
+    throw invalid(
+      'SQLite URIs take no query options (?mode=…, ?cache=…); pass them as engineArgs instead, e.g. { readonly: true, fileMustExist: true }',
+      redacted,
+    );
+  }
   if (rest === ':memory:' || rest === '//:memory:') return { dialect: 'sqlite', filename: ':memory:', redacted, password: undefined };
   let filename: string;
   if (rest.startsWith('///')) filename = rest.slice(2);
@@ -70,10 +104,29 @@ function decodeComponent(value: string, what: string, redacted: string): string 
   }
 }
 
+// An "@" after the authority, when the user-info has a password: the password held an unencoded "/", "?" or "#".
+function strayAt(uri: string): boolean {
+  const afterScheme = uri.indexOf('://') + 3;
+  const authorityEnd = uri.slice(afterScheme).search(/[/?#]/);
+  if (authorityEnd < 0) return false;
+  const authority = uri.slice(afterScheme, afterScheme + authorityEnd);
+  const rest = uri.slice(afterScheme + authorityEnd);
+  if (!rest.includes('@')) return false;
+  const at = authority.lastIndexOf('@');
+  const port = /:([^:\]]*)$/.exec(authority.slice(at + 1))?.[1];
+  // user:pa/ss@host, or user@corp:pa#ss@host, whose "port" is the start of the password.
+  return (at >= 0 && authority.slice(0, at).includes(':')) || (at < 0 && authority.includes(':')) || (port !== undefined && !/^\d*$/.test(port));
+}
+
 function parsePostgres(uri: string, redacted: string): PostgresTarget {
+  if (strayAt(uri)) {
+    throw invalid('the password (or user name) holds a character that must be percent-encoded: / as %2F, ? as %3F, # as %23, @ as %40', redacted);
+  }
   let url: URL;
   try {
-    url = new URL(uri);
+    // libpq's socket form has no host before the path (postgresql://user@/db?host=/run/postgresql): WHATWG URL
+    // refuses an empty host after user-info, so it is checked with a stand-in host; pg gets the string untouched.
+    url = new URL(/^[a-z]+:\/\/[^/?#]*@[/?#]/i.test(uri) && /[?&]host=/.test(uri) ? uri.replace(/@(?=[/?#])/, '@localhost') : uri);
   } catch {
     const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(uri)?.[1] ?? '';
     if (!authority.includes('@') && authority.includes(':') && /^[a-z]+:\/\/[^@]*@/i.test(uri)) {
@@ -97,8 +150,11 @@ function parsePostgres(uri: string, redacted: string): PostgresTarget {
 }
 
 /** Parses a database URI, or throws a `ConfigurationError` listing the accepted forms (password hidden). */
-export function parseDatabaseUri(uri: string): DatabaseTarget {
-  if (typeof uri !== 'string' || uri.trim() === '') throw invalid('it is empty', String(uri));
+export function parseDatabaseUri(uri: string | URL): DatabaseTarget {
+  // A URL object is taken as its text; anything else that is not a string is described, never printed.
+  if (uri instanceof URL) uri = uri.href;
+  if (typeof uri !== 'string') throw invalid(`it must be a string (or a URL object), got ${uri === null ? 'null' : typeof uri}`, '');
+  if (uri.trim() === '') throw invalid('it is empty', uri);
   const redacted = redactUri(uri);
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(uri)?.[1]?.toLowerCase();
   if (scheme === 'sqlite') return parseSqlite(uri, redacted);

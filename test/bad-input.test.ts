@@ -29,6 +29,8 @@ import {
   sql,
   table,
   updateOrCreate,
+  type Session,
+  type Transaction,
 } from '../lib/index.js';
 import { BASIC_MIGRATIONS, PG_URL, dialects, migrationsDir, runCli, tableNames, workspaces, withPassword as withSecret } from './support.js';
 
@@ -326,7 +328,7 @@ const FOLDER_CASES: FolderCase[] = [
     title: 'a directory named like a migration (unreadable)',
     prepare: (dir) => mkdir(join(dir, '002_groups.sql')),
     code: 'UNREADABLE_FILE',
-    says: [/cannot read migration file "002_groups\.sql": EISDIR/, /a folder named \*\.sql cannot be read/],
+    says: [/migration file "002_groups\.sql" is not a regular file \(a folder, FIFO, socket or device\)/, /migrations must be regular files/],
   },
   {
     title: 'BEGIN/COMMIT in a transactional file',
@@ -920,4 +922,612 @@ describe('bad input: the CLI', () => {
       await assertUnchanged(db, before);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 1: a transaction's lifetime never leaks into another caller's (pool of one connection)
+// ---------------------------------------------------------------------------------------------------------------
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Asserts that `call()` returns a promise (never throws synchronously) that rejects with TRANSACTION_FINISHED. */
+async function expectFinished(call: () => Promise<unknown>): Promise<void> {
+  let promise: Promise<unknown>;
+  assert.doesNotThrow(() => void (promise = call()), 'refused as a rejected promise, never a synchronous throw');
+  await expectError(() => promise, SqlHelpersError, 'TRANSACTION_FINISHED', [/has already ended/, /inside the transaction callback/]);
+}
+
+for (const dialect of dialects) {
+  describe(`bad input: statements from a transaction that has ended on ${dialect}`, () => {
+    const { setup } = harness();
+    async function onePool() {
+      const env = await setup(dialect, BASIC_MIGRATIONS, dialect === 'postgres' ? { engineArgs: { max: 1 } } : {});
+      await env.db.sync();
+      return env;
+    }
+    const emails = async (db: DatabaseManager) =>
+      (await db.query<{ email: string }>(sql`SELECT email FROM users ORDER BY email`)).map((row) => row.email);
+
+    it('every statement of an ended transaction or savepoint is a rejected TRANSACTION_FINISHED, even while a second caller holds the connection', async () => {
+      const { db } = await onePool();
+      let outer!: Transaction;
+      let inner!: Transaction;
+      await db.transaction(async (tx) => {
+        outer = tx;
+        await tx.transaction(async (sp) => void (inner = sp));
+      });
+      const before = await snapshot(db);
+      // A second caller now holds the only connection; the late statements must not land in its transaction.
+      await db.transaction(async (second) => {
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (10, ${'second@x'})`);
+        for (const late of [outer, inner]) {
+          await expectFinished(() => late.execute(sql`INSERT INTO users (id, email) VALUES (11, ${'late@x'})`));
+          await expectFinished(() => late.query(sql`SELECT 1`));
+          await expectFinished(() => late.one(sql`SELECT 1`));
+          await expectFinished(() => late.transaction(async () => undefined));
+        }
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (12, ${'second2@x'})`);
+      });
+      assert.deepEqual(await emails(db), ['second2@x', 'second@x']);
+      assert.deepEqual((await snapshot(db)).rows.users, before.rows.users! + 2);
+    });
+
+    it('an unawaited nested transaction is waited for: the parent commits only after it, and the next caller is untouched', async () => {
+      const { db } = await onePool();
+      let childDone = false;
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'parent@x'})`);
+        void tx.transaction(async (sp) => {
+          await pause(30);
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'child@x'})`);
+          childDone = true;
+        });
+      });
+      assert.ok(childDone, 'the parent did not commit before its savepoint ended');
+      await db.transaction(async (second) => void (await second.execute(sql`INSERT INTO users (id, email) VALUES (3, ${'second@x'})`)));
+      assert.deepEqual(await emails(db), ['child@x', 'parent@x', 'second@x']);
+    });
+
+    it('an unawaited nested transaction that fails fails its parent with that error, and nothing of either remains', async () => {
+      const { db } = await onePool();
+      const before = await snapshot(db);
+      const failure = db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'parent@x'})`);
+        tx.transaction(async (sp) => {
+          await pause(20);
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'parent@x'})`);
+        }).catch(() => undefined);
+      });
+      await expectError(() => failure, QueryError, 'UNIQUE_VIOLATION', [/users/]);
+      await assertUnchanged(db, before);
+    });
+
+    it('when the parent fails while a savepoint still runs, the savepoint\'s later statements are refused, never run in the next caller\'s transaction', async () => {
+      const { db } = await onePool();
+      const before = await snapshot(db);
+      let lateStatement: Promise<unknown> = Promise.resolve();
+      const failure = db.transaction(async (tx) => {
+        void tx.transaction(async (sp) => {
+          await sp.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'child@x'})`);
+          await pause(50);
+          lateStatement = sp.execute(sql`INSERT INTO users (id, email) VALUES (2, ${'late@x'})`);
+          await lateStatement;
+        }).catch(() => undefined);
+        await pause(10);
+        throw new Error('the parent gives up');
+      });
+      await assert.rejects(failure, /the parent gives up/);
+      // The second caller begins on the same connection while the savepoint's callback is still sleeping.
+      await db.transaction(async (second) => {
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (3, ${'second@x'})`);
+        await pause(80);
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (4, ${'second2@x'})`);
+      });
+      await expectFinished(() => lateStatement);
+      assert.deepEqual(await emails(db), ['second2@x', 'second@x']);
+      assert.deepEqual((await snapshot(db)).rows.users, before.rows.users! + 2);
+    });
+
+    it('a configuredConnection session refuses statements once its function has returned', async () => {
+      const { db } = await onePool();
+      let kept!: Session;
+      await db.configuredConnection(async (session) => void (kept = session))();
+      await db.transaction(async (second) => {
+        await expectFinished(() => kept.execute(sql`INSERT INTO users (id, email) VALUES (5, ${'late@x'})`));
+        await expectFinished(() => kept.transaction(async () => undefined));
+        await second.execute(sql`INSERT INTO users (id, email) VALUES (6, ${'second@x'})`);
+      });
+      assert.deepEqual(await emails(db), ['second@x']);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 2: a migration file is what it says, or it is refused before anything runs
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: migration files vetted before anything runs on ${dialect}`, () => {
+    const { setup } = harness();
+    const FIRST = { '001_users.sql': BASIC_MIGRATIONS['001_users.sql']! };
+
+    /** Applies 001, adds `files`, and expects sync to refuse them with `code`, changing nothing. */
+    async function refused(files: Record<string, string | Uint8Array>, code: string, says: RegExp[]) {
+      const { db, dir } = await setup(dialect, FIRST);
+      await db.sync();
+      const before = await snapshot(db);
+      for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+      const error = await expectError<MigrationFileError>(() => db.sync(), MigrationFileError, code, says);
+      await assertUnchanged(db, before);
+      return error;
+    }
+
+    it('a NUL byte is refused with file:line:column, before the statements around it run', async () => {
+      const error = await refused(
+        { '002_b.sql': 'CREATE TABLE before_nul (id INTEGER);\nINSERT \0INTO before_nul VALUES (1);\nCREATE TABLE after_nul (id INTEGER);\n' },
+        'NUL_BYTE',
+        [/^002_b\.sql:2:8: the file holds a NUL byte/, /remove it/],
+      );
+      assert.equal(error.line, 2);
+    });
+
+    const control = [
+      'BEGIN',
+      'START TRANSACTION',
+      'COMMIT',
+      'END',
+      'ROLLBACK',
+      'SAVEPOINT mine',
+      'RELEASE mine',
+      'RELEASE SAVEPOINT sql_helpers_migration',
+      'ROLLBACK TO SAVEPOINT mine',
+    ];
+    for (const statement of control) {
+      it(`"${statement}" in a transactional file is refused before anything runs`, async () => {
+        await refused(
+          { '002_b.sql': `CREATE TABLE partial (id INTEGER);\n${statement};\nCREATE TABLE rest (id INTEGER);\n` },
+          'TRANSACTION_CONTROL',
+          [/^002_b\.sql:2:1: /, /would end the transaction that each migration runs in/, /sql-helpers:no-transaction/],
+        );
+      });
+    }
+
+    it('the no-transaction marker inside a block comment or a string is not obeyed', async () => {
+      await refused({ '002_b.sql': '/*\n-- sql-helpers:no-transaction\n*/\nCREATE TABLE partial (id INTEGER);\nCOMMIT;\n' }, 'TRANSACTION_CONTROL', [/COMMIT/]);
+      const { db, dir } = await setup(dialect, FIRST);
+      await writeFile(join(dir, '002_b.sql'), "SELECT '\n-- sql-helpers:no-transaction\n';\nCREATE TABLE partial (id INTEGER);\nBEGIN;\n");
+      await expectError(() => db.sync(), MigrationFileError, 'TRANSACTION_CONTROL', [/BEGIN/]);
+      assert.deepEqual(await tableNames(db), [], 'nothing ran, not even 001');
+    });
+
+    it('a FIFO named like a migration is refused without blocking the process', { timeout: 10_000 }, async () => {
+      const { db, dir } = await setup(dialect, FIRST);
+      await db.sync();
+      const before = await snapshot(db);
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [join(dir, '002_b.sql')]);
+      await expectError(() => db.sync(), MigrationFileError, 'UNREADABLE_FILE', [/"002_b\.sql" is not a regular file/, /must be regular files/]);
+      await assertUnchanged(db, before);
+    });
+
+    // Class 9, decided: refused by name rather than skipped without a word, or taken as "nothing applied".
+    it('an upper-case .SQL file is refused by name, saying to rename it', async () => {
+      await refused({ '002_b.SQL': 'CREATE TABLE b (id INTEGER);\n' }, 'BAD_FILE_NAME', [/"002_b\.SQL"/, /rename it to 002_b\.sql/]);
+    });
+
+    it('version 0 is refused: 0 means "nothing applied", so downgrade 0 could never revert it', async () => {
+      await refused({ '0_x.sql': 'CREATE TABLE x (id INTEGER);\n' }, 'VERSION_ZERO', [/"0_x\.sql" has version 0/, /number migrations from 1/]);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 3: the CLI's `new` writes only what it was asked to
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: the CLI new command', () => {
+  const { tempDir } = harness();
+  const { readdir, readFile } = { readdir: async (dir: string) => (await import('node:fs/promises')).readdir(dir), readFile: async (file: string) => (await import('node:fs/promises')).readFile(file, 'utf8') };
+
+  it('a name holding a newline (or any control character) is refused, and no file is written', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '001_keep.sql'), 'CREATE TABLE keep (id INTEGER);\n');
+    for (const name of ['add notes\nDROP TABLE keep;', 'tab\there', 'bell\u0007', 'line\u2028sep']) {
+      const run = await cli(['new', name, '--dir', dir], dir);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /holds a control character \(newline, tab, …\); use letters, digits and spaces/);
+    }
+    assert.deepEqual(await readdir(dir), ['001_keep.sql']);
+  });
+
+  it('only real migration files count when numbering: notes and backups are ignored', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '001_a.sql'), 'SELECT 1;\n');
+    await writeFile(join(dir, '20240101_notes.md'), '# notes\n');
+    await writeFile(join(dir, '999_old.sql.bak'), 'SELECT 1;\n');
+    const run = await cli(['new', 'next', '--dir', dir], dir);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok((await readdir(dir)).includes('002_next.sql'), String(await readdir(dir)));
+    assert.equal(await readFile(join(dir, '002_next.sql')), '-- next\n');
+  });
+
+  it('never numbers past 2^53 - 1: refused, nothing written', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, '9007199254740991_max.sql'), 'SELECT 1;\n');
+    const run = await cli(['new', 'one more', '--dir', dir], dir);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /beyond 9007199254740991, the largest the migrator accepts; renumber/);
+    assert.deepEqual(await readdir(dir), ['9007199254740991_max.sql']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 4: secrets never show, whatever shape the URI or the output takes
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: secrets, round two', () => {
+  const { tempDir } = harness();
+  const hidden = (text: string, secret = SECRET) => assert.ok(!text.includes(secret), `the secret shows in: ${text}`);
+  const local = new URL(PG_URL);
+  const authority = `${local.username}:`;
+  const hostPath = `@${local.host}${local.pathname}`;
+
+  for (const [label, uri] of Object.entries({
+    'an unencoded @ then /': `postgres://${authority}pa@ss/${SECRET}${hostPath}`,
+    'an unencoded @ then ?': `postgres://${authority}pa@ss?${SECRET}${hostPath}`,
+    'an unencoded @ then #': `postgres://${authority}pa@ss#${SECRET}${hostPath}`,
+  })) {
+    it(`a password with ${label} is hidden whole: API error, CLI text and --json`, async () => {
+      const error = await expectError(() => new DatabaseManager(uri, '/nonexistent'), ConfigurationError, 'INVALID_URI', [/must be percent-encoded/, /@ as %40/]);
+      hidden(everyRendering(error));
+      hidden(redactUri(uri));
+      const cwd = await tempDir();
+      for (const extra of [[], ['--json']]) {
+        const run = await cli(['status', '--database', uri, ...extra], cwd);
+        assert.equal(run.code, 1);
+        hidden(run.stdout + run.stderr);
+      }
+    });
+  }
+
+  it('a URL object is taken as its text and printed redacted', async () => {
+    const db = new DatabaseManager(new URL(withPassword(PG_URL)), '/nonexistent');
+    try {
+      hidden(db.url);
+      assert.match(db.url, /:\*\*\*@/);
+      assert.equal((await db.query<{ one: number }>(sql`SELECT 1 AS one`))[0]!.one, 1);
+    } finally {
+      await db.close();
+    }
+    const error = await expectError(() => new DatabaseManager(new URL(`mysql://app:${SECRET}@h/db`), '/x'), ConfigurationError, 'INVALID_URI', [/not supported/]);
+    hidden(everyRendering(error));
+  });
+
+  it('util.inspect, console.log, String and JSON of the manager and of db.engine never show the password', async () => {
+    const db = new DatabaseManager(withPassword(PG_URL), '/nonexistent', { engineArgs: { max: 1 } });
+    try {
+      await db.query(sql`SELECT 1`); // a live client in the pool too
+      const logged: string[] = [];
+      const original = console.log;
+      console.log = (...args: unknown[]) => void logged.push(args.map((arg) => inspect(arg, { depth: 20 })).join(' '));
+      try {
+        console.log(db);
+      } finally {
+        console.log = original;
+      }
+      const surfaces = [inspect(db, { depth: 20, showHidden: false }), inspect(db.engine, { depth: 20 }), JSON.stringify(db), String(db), ...logged];
+      for (const surface of surfaces) hidden(surface);
+      assert.match(inspect(db), /DatabaseManager \{[^]*url: 'postgres:\/\/postgres:\*\*\*@/);
+      assert.deepEqual(Object.keys(JSON.parse(JSON.stringify(db)) as object), ['dialect', 'url', 'migrationsDir']);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('?password= with a raw space and percent-encoded keys (?pass%77ord=) are hidden whole in db.url', async () => {
+    for (const uri of [`${PG_URL}?password=a ${SECRET}&application_name=x`, `${PG_URL}?pass%77ord=${SECRET}`, `${PG_URL}?sslpassword=${SECRET}`]) {
+      const db = new DatabaseManager(uri, '/nonexistent');
+      try {
+        hidden(db.url);
+        hidden(inspect(db));
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it("libpq's socket form postgresql://user@/db?host=/path is accepted", async () => {
+    const uri = 'postgresql://postgres@/test?host=/var/run/postgresql';
+    const db = new DatabaseManager(uri, '/nonexistent');
+    assert.equal(db.url, uri);
+    await db.close();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, classes 5 and 6: no file where nobody asked; options checked up front
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('bad input: SQLite URIs and options, before any file exists', () => {
+  const { tempDir } = harness();
+  const { readdir } = { readdir: async (dir: string) => (await import('node:fs/promises')).readdir(dir) };
+
+  it('SQLite query options are refused, never taken as part of a file name (CLI, in its working directory)', async () => {
+    const cwd = await tempDir();
+    for (const uri of ['sqlite::memory:?cache=shared', 'sqlite:q.db?mode=ro', `sqlite://${join(cwd, 'q.db')}?mode=ro`]) {
+      const run = await cli(['status', '--database', uri, '--dir', cwd], cwd);
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /SQLite URIs take no query options .*engineArgs/);
+      assert.match(run.stderr, /\[INVALID_URI\]/);
+    }
+    assert.deepEqual(await readdir(cwd), [], 'no file was created');
+  });
+
+  const badOptions: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['lockTimeoutMs: NaN', { lockTimeoutMs: NaN }, /lockTimeoutMs must be a whole number of milliseconds .*got number NaN/],
+    ["lockTimeoutMs: 'abc'", { lockTimeoutMs: 'abc' }, /lockTimeoutMs .*got the string "abc"/],
+    ['lockTimeoutMs: -1', { lockTimeoutMs: -1 }, /lockTimeoutMs/],
+    ['lockTimeoutMs: Infinity', { lockTimeoutMs: Infinity }, /lockTimeoutMs/],
+    ["allowOutOfOrder: 'false'", { allowOutOfOrder: 'false' }, /allowOutOfOrder must be true or false, got the string "false"; convert environment strings/],
+    ['a logger without info()', { logger: { warn() {} } }, /logger must have info\(\) and warn\(\) methods .*lacks info\(\)/],
+    ['a logger without warn()', { logger: { info() {} } }, /lacks warn\(\)/],
+    ['a logger that is a function', { logger: () => undefined }, /logger must have info\(\) and warn\(\)/],
+    ['an unknown key', { lockTimeout: 5 }, /unknown option\(s\) "lockTimeout"; the options are engineArgs, versionTable/],
+    ['versionTable: 5', { versionTable: 5 }, /versionTable must be a string/],
+    ['versionTable with NUL', { versionTable: 'a\0b' }, /versionTable: .*NUL/],
+    ['engineArgs: a string', { engineArgs: 'max=1' }, /engineArgs must be a plain object/],
+  ];
+  for (const [label, options, says] of badOptions) {
+    it(`${label} is INVALID_OPTION before the SQLite file is created`, async () => {
+      const dir = await tempDir();
+      await expectError(() => new DatabaseManager(`sqlite://${join(dir, 'app.db')}`, dir, options as never), ConfigurationError, 'INVALID_OPTION', [says]);
+      assert.deepEqual(await readdir(dir), []);
+    });
+  }
+
+  it('options that are not an object, and a migrationsDir that is not a string, are INVALID_OPTION', async () => {
+    await expectError(() => new DatabaseManager('sqlite::memory:', '/x', 'fast' as never), ConfigurationError, 'INVALID_OPTION', [/options argument must be a plain object/]);
+    await expectError(() => new DatabaseManager('sqlite::memory:', 42 as never), ConfigurationError, 'INVALID_OPTION', [/migrationsDir must be the path/]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 7: one bad value never poisons the next call
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: values and identifiers, round two, on ${dialect}`, () => {
+    const { setup } = harness();
+    const users = table<{ id: number; email: string; profile?: unknown }>('users', { primaryKey: 'id' });
+    const FILES = { '001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, profile TEXT);\n' };
+    async function seeded() {
+      const env = await setup(dialect, FILES, dialect === 'postgres' ? { engineArgs: { max: 1 } } : {});
+      await env.db.sync();
+      await env.db.execute(sql`INSERT INTO users (id, email) VALUES (1, ${'a@x'})`);
+      return { ...env, before: await snapshot(env.db) };
+    }
+    const insert = (id: number, profile: unknown) => sql`INSERT INTO users (id, email, profile) VALUES (${id}, ${`u${id}@x`}, ${profile})`;
+
+    it('after a circular object or a BigInt inside JSON, the next valid call of the same shape works', async () => {
+      const { db, before } = await seeded();
+      const circular: Record<string, unknown> = { name: 'loop' };
+      circular.self = circular;
+      for (const bad of [circular, { big: 10n }]) {
+        await expectError(() => db.execute(insert(2, bad)), ConfigurationError, 'INVALID_VALUE', [/bound value \$3 is an object that cannot be turned into JSON/, /no cycles, BigInt as a string/]);
+        await assertUnchanged(db, before);
+        await db.transaction(async (tx) => {
+          await expectError(() => tx.execute(insert(2, bad)), ConfigurationError, 'INVALID_VALUE', [/JSON/]);
+          assert.equal(await tx.execute(insert(2, { fine: true })), 1, 'the same statement shape, in the same transaction');
+          throw new Error('roll back');
+        }).catch(() => undefined);
+        assert.equal(await db.execute(insert(2, { fine: true })), 1);
+        await db.execute(sql`DELETE FROM users WHERE id = 2`);
+      }
+    });
+
+    it('a value whose own serialiser throws inside the driver does not poison the statement name', async () => {
+      const { db } = await seeded();
+      const throwing = { toPostgres: () => { throw new Error('cannot serialise'); }, toJSON: () => { throw new Error('cannot serialise'); } };
+      await assert.rejects(db.execute(insert(3, throwing)), /cannot serialise/);
+      assert.equal(await db.execute(insert(3, 'fine')), 1);
+      assert.equal(await db.execute(insert(4, 'fine too')), 1);
+    });
+
+    it('NaN and Infinity are refused as values: getOrCreate never creates two rows for the same attrs', async () => {
+      const { db, before } = await seeded();
+      for (const value of [NaN, Infinity, -Infinity]) {
+        await expectError(() => getOrCreate(db, users, { email: 'n@x', id: value }), ConfigurationError, 'INVALID_VALUE', [/is (NaN|-?Infinity)/, /pass null, or a finite number/]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('Symbols, functions, invalid Dates, and text with lone surrogates or NUL are refused as values, nothing stored', async () => {
+      const { db, before } = await seeded();
+      const cases = [
+        [Symbol('s'), /a symbol/],
+        [() => 1, /a function/],
+        [new Date(NaN), /an invalid Date/],
+        ['a\uD800b', /a string with a lone UTF-16 surrogate/],
+        ['a\0b', /a string with a NUL character/],
+      ] as const;
+      for (const [value, what] of cases) {
+        await expectError(() => db.execute(insert(5, value)), ConfigurationError, 'INVALID_VALUE', [what]);
+        await expectError(() => getOrCreate(db, users, { email: 'f@x' }, { defaults: { profile: value } }), ConfigurationError, 'INVALID_VALUE', [what]);
+      }
+      await assertUnchanged(db, before);
+    });
+
+    it('identifiers with NUL or lone surrogates are refused everywhere, also as attrs keys after a cached statement shape', async () => {
+      const { db, before } = await seeded();
+      const loose = users as unknown as ReturnType<typeof table>;
+      await getOne(db, loose, { id: 1, email: 'a@x' }); // caches the shape (id, email)
+      for (const key of ['id\0vemail', 'v2:id\0', '\uD800', 'a\uDC00b']) {
+        await expectError(() => getOne(db, loose, { [key]: 1 }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/NUL|lone UTF-16 surrogate/]);
+        await expectError(() => getOrCreate(db, loose, { [key]: 1 }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/NUL|surrogate/]);
+      }
+      await expectError(() => table('\uD800', { primaryKey: 'id' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/lone UTF-16 surrogate; use well-formed Unicode/]);
+      await expectError(() => table('t', { primaryKey: '\uDFFF' }), InvalidIdentifierError, 'INVALID_IDENTIFIER', [/surrogate/]);
+      await assertUnchanged(db, before);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Round two, class 8: the right class and a message that says what happened
+// ---------------------------------------------------------------------------------------------------------------
+
+for (const dialect of dialects) {
+  describe(`bad input: the right class and message on ${dialect}`, () => {
+    const { setup } = harness();
+
+    it('every call after db.close() is CLOSED, not "version table lacks columns"', async () => {
+      const { db, open } = await setup(dialect);
+      await db.sync();
+      const witness = open();
+      const before = await snapshot(witness);
+      await db.close();
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['sync', () => db.sync()],
+        ['getStatus', () => db.getStatus()],
+        ['upgrade', () => db.upgrade()],
+        ['migrator.upgrade', () => db.migrator.upgrade()],
+        ['downgrade', () => db.downgrade(0)],
+        ['query', () => db.query(sql`SELECT 1`)],
+        ['transaction', () => db.transaction(async () => undefined)],
+        ['configuredConnection', () => db.configuredConnection(async () => undefined)()],
+      ];
+      for (const [, call] of calls) {
+        await expectError(call, SqlHelpersError, 'CLOSED', [/was closed \(db\.close\(\)\); create a new one/]);
+      }
+      await assertUnchanged(witness, before);
+    });
+
+    it('more bound values than the database takes is TOO_MANY_VALUES before sending, naming the limit', async () => {
+      const { db } = await setup(dialect);
+      await db.sync();
+      const before = await snapshot(db);
+      const { join: joinSql } = await import('../lib/index.js');
+      const limit = dialect === 'postgres' ? 65535 : 32766;
+      const values = Array.from({ length: dialect === 'postgres' ? 70_000 : 40_000 }, (_, i) => i);
+      await expectError(() => db.query(sql`SELECT 1 WHERE 1 IN (${joinSql(values)})`), ConfigurationError, 'TOO_MANY_VALUES', [
+        new RegExp(`binds ${values.length} values, more than the ${limit}`),
+        /split the rows into batches/,
+      ]);
+      await assertUnchanged(db, before);
+    });
+
+    it('table(name, {}) and a plain string or swapped argument instead of a model are typed errors', async () => {
+      const { db } = await setup(dialect);
+      await db.sync();
+      await expectError(() => table('users', {} as never), ConfigurationError, 'INVALID_TABLE', [/needs \{ primaryKey: 'id' \}/]);
+      await expectError(() => table(undefined as never, { primaryKey: 'id' }), ConfigurationError, 'INVALID_TABLE', [/name as a string/]);
+      const users = table('users', { primaryKey: 'id' });
+      await expectError(() => getOrCreate(db, 'users' as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/getOrCreate needs a model made by table\(\).*the string "users"/]);
+      await expectError(() => getOne(db, 'users' as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/getOne/]);
+      await expectError(() => updateOrCreate(db, {} as never, { email: 'a@x' }), ConfigurationError, 'INVALID_MODEL', [/updateOrCreate/]);
+      await expectError(() => getByPk(1, { session: db, model: 'users' as never }), ConfigurationError, 'INVALID_MODEL', [/getByPk/]);
+      await expectError(() => getOrCreate(users as never, db as never, { email: 'a@x' }), ConfigurationError, 'INVALID_SESSION', [/needs a session/]);
+      assert.deepEqual(await db.query(sql`SELECT * FROM users`), []);
+    });
+
+    it('updateOrCreate on a view says it needs a table, without blaming the columns', async () => {
+      const { db } = await setup(dialect, { ...BASIC_MIGRATIONS, '004_view.sql': 'CREATE VIEW user_view AS SELECT id, email FROM users;\n' });
+      await db.sync();
+      const before = await snapshot(db);
+      const view = table('user_view', { primaryKey: 'id' });
+      const error = await expectError(() => updateOrCreate(db, view, { email: 'v@x' } as never, { defaults: { id: 7 } as never }), QueryError, dialect === 'postgres' ? 'NOT_A_TABLE' : 'QUERY_FAILED', [/view/]);
+      assert.doesNotMatch(error.message, /check the column names/);
+      await assertUnchanged(db, before);
+    });
+
+    it('a table with its own column sql_helpers_inserted keeps it in updateOrCreate\'s result', async () => {
+      const { db } = await setup(dialect, {
+        '001_t.sql': 'CREATE TABLE t (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, sql_helpers_inserted TEXT, sql_helpers_inserted_1 TEXT);\n',
+      });
+      await db.sync();
+      const t = table<{ id: number; code: string; sql_helpers_inserted: string | null; sql_helpers_inserted_1: string | null }>('t', { primaryKey: 'id' });
+      const [created, wasCreated] = await updateOrCreate(db, t, { code: 'a' }, { defaults: { sql_helpers_inserted: 'mine', sql_helpers_inserted_1: 'also' }, createDefaults: { id: 1 } });
+      assert.equal(wasCreated, true);
+      assert.equal(created.sql_helpers_inserted, 'mine');
+      assert.equal(created.sql_helpers_inserted_1, 'also');
+      const [updated, again] = await updateOrCreate(db, t, { code: 'a' }, { defaults: { sql_helpers_inserted: 'changed' }, createDefaults: { id: 1 } });
+      assert.equal(again, false);
+      assert.deepEqual({ ...updated }, { id: 1, code: 'a', sql_helpers_inserted: 'changed', sql_helpers_inserted_1: 'also' });
+    });
+  });
+}
+
+describe('bad input: connection refusals are ConnectionErrors (PostgreSQL)', () => {
+  const { setup, cleanups } = harness();
+  const roleUri = (role: string, database = new URL(PG_URL).pathname.slice(1)) => {
+    const url = new URL(PG_URL);
+    url.username = role;
+    url.password = SECRET;
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
+  async function folder(): Promise<string> {
+    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+  async function role(extra: string): Promise<string> {
+    const name = `sqlh_role_${Math.random().toString(36).slice(2, 10)}`;
+    const { admin } = await import('./support.js');
+    await admin(`CREATE ROLE ${name} LOGIN ${extra}`);
+    cleanups.push(async () => void (await admin(`DROP ROLE IF EXISTS ${name}`)));
+    return name;
+  }
+
+  it('a role at its connection limit: ConnectionError, not VERSION_TABLE_SHAPE', async () => {
+    const name = await role('CONNECTION LIMIT 0');
+    const db = new DatabaseManager(roleUri(name), await folder());
+    try {
+      const error = await expectError(() => db.sync(), ConnectionError, 'CONNECTION_FAILED', [/too many connections for role/, /cannot (use|connect to) database/]);
+      assert.ok(!everyRendering(error).includes(SECRET));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('a role without CONNECT on the database: ConnectionError naming the privilege', async () => {
+    const { freshPgDatabase, admin } = await import('./support.js');
+    const database = await freshPgDatabase();
+    cleanups.push(() => database.cleanup());
+    await admin(`REVOKE CONNECT ON DATABASE ${database.name} FROM PUBLIC`);
+    const name = await role('');
+    const db = new DatabaseManager(roleUri(name, database.name), await folder());
+    try {
+      await expectError(() => db.getStatus(), ConnectionError, 'CONNECTION_FAILED', [/permission denied for database/, /CONNECT/]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('sslmode=require against a server without SSL, and a missing sslrootcert file: ConnectionError', async () => {
+    for (const [query, says] of [['sslmode=require', /does not support SSL/], ['sslmode=verify-full&sslrootcert=/nonexistent/root.crt', /ENOENT|no such file/]] as const) {
+      const db = new DatabaseManager(`${withPassword(PG_URL)}?${query}`, '/nonexistent');
+      try {
+        const error = await expectError(() => db.query(sql`SELECT 1`), ConnectionError, 'CONNECTION_FAILED', [says, /check the URI, its SSL settings/]);
+        assert.ok(!everyRendering(error).includes(SECRET));
+      } finally {
+        await db.close();
+      }
+    }
+  });
+
+  it('a schema name holding a tab works: escaped in the startup options, not a VERSION_TABLE_SHAPE', async () => {
+    const { db, dir, database } = await setup('postgres');
+    await db.close();
+    const schema = `tab\there_${Math.random().toString(36).slice(2, 8)}`;
+    const { admin } = await import('./support.js');
+    cleanups.push(async () => void (await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
+    const tabbed = new DatabaseManager(database.uri, dir, { schema });
+    try {
+      assert.equal(await tabbed.sync(), SyncResult.CREATED);
+      assert.deepEqual(await tableNames(tabbed), ['groups', 'memberships', 'sql_helpers_migrations', 'users']);
+    } finally {
+      await tabbed.close();
+    }
+  });
 });

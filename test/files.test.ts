@@ -98,12 +98,17 @@ describe('parseMigrations: versions and names', () => {
     );
   });
 
-  it('accepts version 0 and the largest exact integer', () => {
-    const migrations = parse({ '0_zero.sql': SQL, '9007199254740991_max.sql': SQL });
+  it('accepts version 1 and the largest exact integer', () => {
+    const migrations = parse({ '1_one.sql': SQL, '9007199254740991_max.sql': SQL });
     assert.deepEqual(
       migrations.map((migration) => migration.version),
-      [0, Number.MAX_SAFE_INTEGER],
+      [1, Number.MAX_SAFE_INTEGER],
     );
+  });
+
+  it('refuses version 0, which means "nothing applied" (downgrade 0 reverts everything)', () => {
+    assertFileError(() => parse({ '0_zero.sql': SQL }), 'VERSION_ZERO', ['0_zero.sql']);
+    assertFileError(() => parse({ '000_zero.sql': SQL }), 'VERSION_ZERO', ['000_zero.sql']);
   });
 
   it('accepts names with spaces, dashes and unicode', () => {
@@ -464,13 +469,17 @@ describe('readMigrations: a real folder', () => {
     ]);
   });
 
+  it('refuses an upper-case .SQL file by name instead of skipping it', async () => {
+    const path = await dir({ '1_a.sql': SQL, '3_c.SQL': SQL });
+    await assertRejectsFileError(readMigrations(path, 'postgres'), 'BAD_FILE_NAME', ['3_c.SQL']);
+  });
+
   it('ignores non-.sql files and dotfiles', async () => {
     const path = await dir({
       '1_a.sql': SQL,
       'README.md': '# migrations',
       'notes.txt': 'not sql',
       '2_b.sql.bak': 'garbage',
-      '3_c.SQL': 'upper-case extension',
       '.DS_Store': Uint8Array.from([0, 1, 2]),
       '.4_hidden.sql': 'not a migration',
       '.sql': '',

@@ -441,6 +441,11 @@ describe('hasNoTransactionMarker', () => {
     assert.equal(hasNoTransactionMarker('-- note: sql-helpers:no-transaction'), false);
     assert.equal(hasNoTransactionMarker("SELECT '-- sql-helpers:no-transaction';"), false);
     assert.equal(hasNoTransactionMarker('/* sql-helpers:no-transaction */'), false);
+    for (const dialect of ['postgres', 'sqlite'] as const) {
+      assert.equal(hasNoTransactionMarker('/*\n-- sql-helpers:no-transaction\n*/\nSELECT 1;', dialect), false, 'inside a block comment');
+      assert.equal(hasNoTransactionMarker("SELECT '\n-- sql-helpers:no-transaction\n';", dialect), false, 'inside a string');
+    }
+    assert.equal(hasNoTransactionMarker('SELECT $x$\n-- sql-helpers:no-transaction\n$x$;', 'postgres'), false, 'inside a dollar quote');
   });
 
   it('needs the exact words', () => {
@@ -452,8 +457,8 @@ describe('hasNoTransactionMarker', () => {
 });
 
 describe('TRANSACTION_CONTROL', () => {
-  it('holds the keywords that end or open a transaction, and not ordinary ones', () => {
-    for (const word of ['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'START', 'ABORT']) assert.ok(TRANSACTION_CONTROL.has(word), word);
-    for (const word of ['CREATE', 'SELECT', 'SAVEPOINT', 'DO', 'begin']) assert.ok(!TRANSACTION_CONTROL.has(word), word);
+  it('holds the keywords that end, open or split a transaction (savepoints too), and not ordinary ones', () => {
+    for (const word of ['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'START', 'ABORT', 'SAVEPOINT', 'RELEASE']) assert.ok(TRANSACTION_CONTROL.has(word), word);
+    for (const word of ['CREATE', 'SELECT', 'DO', 'begin']) assert.ok(!TRANSACTION_CONTROL.has(word), word);
   });
 });

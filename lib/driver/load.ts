@@ -14,7 +14,7 @@ export interface DriverOptions {
 }
 
 /** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
-export function createDriver(uri: string, options: DriverOptions): Driver {
+export function createDriver(uri: string | URL, options: DriverOptions): Driver {
   const target = parseDatabaseUri(uri);
   if (target.dialect === 'postgres') {
     if (options.sqliteImage !== undefined) {

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
-import { ConfigurationError, fromDriverError, type ErrorContext } from '../errors.js';
+import { ConfigurationError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import { parseDatabaseUri, type PostgresTarget } from '../uri.js';
+import { checkValues } from '../values.js';
 import {
   ScriptFailure,
   type Connection,
@@ -56,6 +57,10 @@ async function profile(client: Pick<Client, 'query'>): Promise<ConnectionProfile
   const announced = (client as { processID?: unknown }).processID;
   return { pooled: row.pid !== announced, standby: row.standby, schema: row.schema };
 }
+
+// The extended protocol counts parameters in 16 bits.
+const MAX_PARAMETERS = 65535;
+
 // A failed migration that ran longer than this is not replayed to find its failing statement.
 const REPLAY_LIMIT_MS = 2000;
 
@@ -91,6 +96,9 @@ class StatementNames {
 // "cached plan must not change result type": a table behind a prepared SELECT * gained or lost a column.
 const isStalePlan = (error: unknown) => (error as { code?: unknown }).code === '0A000' && /cached plan/.test(String((error as Error).message));
 
+// The server's errors carry a SQLSTATE; errors raised in this process before sending (binding) do not.
+const isServerError = (error: unknown) => typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code);
+
 /** A pool client, or a dedicated client dressed as one (what migrations use). */
 type CheckedOutClient = Pick<PoolClient, 'query' | 'getTransactionStatus'> & { release(error?: boolean | Error): void };
 
@@ -109,12 +117,16 @@ class PostgresConnection implements Connection {
   ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
+    checkValues(query.values, MAX_PARAMETERS);
     const text = query.text;
     const name = query.values.length > 0 ? this.names?.nameFor(text) : undefined;
     let result;
     try {
       result = await this.client.query({ text, values: query.values, ...(name === undefined ? {} : { name }) });
     } catch (error) {
+      // A value that failed to bind inside pg (a throwing toPostgres) leaves the name marked as prepared on this
+      // client although the server never parsed it: a fresh name makes the next call parse again.
+      if (name !== undefined && !isServerError(error)) this.names!.forget(text);
       if (name === undefined || !isStalePlan(error)) throw this.#classify(error);
       this.names!.forget(text);
       // Outside a transaction the statement can simply run again; inside one, the transaction is already aborted.
@@ -282,6 +294,7 @@ export class PostgresDriver implements Driver {
   readonly #Client: typeof import('pg').Client;
   readonly #createSchema: string | undefined;
   #schemaEnsured = false;
+  #closed = false;
   readonly #names = new StatementNames();
   readonly #preparedStatements: PreparedStatements;
   readonly #profiles = new WeakMap<object, ConnectionProfile>();
@@ -291,8 +304,9 @@ export class PostgresDriver implements Driver {
     const config: PoolConfig = { ...options.engineArgs, connectionString: target.connectionString };
     if (options.schema !== undefined) {
       // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
-      // A pooler may drop it; the first use of each connection checks that it took effect.
-      const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\ ]/g, '\\$&')},public`;
+      // A pooler may drop it; the first use of each connection checks that it took effect. The server splits
+      // startup options at any whitespace (tabs and newlines too) unless escaped with a backslash.
+      const searchPath = `-c search_path=${quoteIdentifierPart(options.schema).replace(/[\\\s]/g, '\\$&')},public`;
       config.options = config.options ? `${config.options} ${searchPath}` : searchPath;
     }
     const direct = options.directUrl === undefined ? undefined : parseDatabaseUri(options.directUrl);
@@ -309,6 +323,9 @@ export class PostgresDriver implements Driver {
       });
     }
     this.engine = new pg.Pool(config);
+    // pg hides a password option from util.inspect and JSON, but not the connection string that holds one: hide it
+    // the same way (still readable as engine.options.connectionString by code that asks for it; never print that).
+    Object.defineProperty(this.engine.options, 'connectionString', { enumerable: false });
     this.errorContext = { target: target.redacted, secret: target.password };
     this.#migrationContext = direct === undefined ? this.errorContext : { target: direct.redacted, secret: direct.password };
     this.#schema = options.schema;
@@ -321,6 +338,7 @@ export class PostgresDriver implements Driver {
   }
 
   async acquire(options: { qualifiedOnly?: boolean } = {}): Promise<Connection> {
+    if (this.#closed) throw closedError(this.errorContext.target);
     let client: PoolClient;
     try {
       client = await this.engine.connect();
@@ -377,10 +395,12 @@ export class PostgresDriver implements Driver {
         { code: 'SCHEMA_NOT_IN_FORCE', cause: error },
       );
     }
-    return fromDriverError(error, context);
+    return fromConnectError(error, context);
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
+    // Migrations connect outside the pool, so a closed pool alone would not stop them.
+    if (this.#closed) throw closedError(this.errorContext.target);
     const lockClient = await this.#connect();
     let lock: AdvisoryLock | undefined;
     try {
@@ -446,6 +466,7 @@ export class PostgresDriver implements Driver {
   readonly insertedFlag = raw('(xmax = 0)');
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.engine.end();
   }
 }

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConfigurationError, ConnectionError, LockTimeoutError, fromDriverError } from '../errors.js';
+import { ConfigurationError, ConnectionError, LockTimeoutError, closedError, fromDriverError } from '../errors.js';
 import { identifier, sql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
+import { checkValues } from '../values.js';
 import {
   ScriptFailure,
   type Connection,
@@ -31,6 +32,8 @@ export interface SqliteDriverOptions {
 /** The busy timeout when `engineArgs.timeout` does not set one. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const STATEMENT_CACHE_SIZE = 256;
+// SQLITE_MAX_VARIABLE_NUMBER as better-sqlite3 compiles SQLite.
+const MAX_PARAMETERS = 32766;
 
 // better-sqlite3 binds only numbers, strings, bigints, buffers and null; map the rest the way pg does.
 function toSqliteValue(value: unknown): unknown {
@@ -67,6 +70,7 @@ export class SqliteDriver implements Driver {
   readonly #statements = new Map<string, { statement: Statement; reader: boolean }>();
   readonly #waiters: Array<() => void> = [];
   #busy = false;
+  #closed = false;
   readonly #busyTimeoutMs: number;
 
   constructor(target: SqliteTarget, options: SqliteDriverOptions = {}) {
@@ -100,6 +104,7 @@ export class SqliteDriver implements Driver {
   }
 
   acquire(): Promise<Connection> {
+    if (this.#closed) return Promise.reject(closedError(this.errorContext.target));
     return this.#take(this.#busyTimeoutMs).then(() => this.#connection());
   }
 
@@ -147,11 +152,13 @@ export class SqliteDriver implements Driver {
   }
 
   runIfIdle<R = Row>(query: Sql): QueryResult<R> | undefined {
+    if (this.#closed) throw closedError(this.errorContext.target);
     return this.#busy ? undefined : this.run<R>(query);
   }
 
   /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
   run<R = Row>(query: Sql): QueryResult<R> {
+    checkValues(query.values, MAX_PARAMETERS);
     const text = query.sql;
     let cached = this.#statements.get(text);
     if (cached === undefined) {
@@ -172,6 +179,7 @@ export class SqliteDriver implements Driver {
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
+    if (this.#closed) throw closedError(this.errorContext.target);
     if (this.engine.readonly) {
       throw new ConfigurationError(
         `SQLite database ${JSON.stringify(this.#filename)} is opened read-only (engineArgs.readonly); ` +
@@ -249,6 +257,7 @@ export class SqliteDriver implements Driver {
   readonly insertedFlag = undefined;
 
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.engine.open) this.engine.close();
   }
 }

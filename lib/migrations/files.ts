@@ -1,10 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dialect, Script } from '../driver/driver.js';
 import { MigrationFileError } from '../errors.js';
-import { TRANSACTION_CONTROL, hasNoTransactionMarker, locate, splitStatements } from './statements.js';
+import { TRANSACTION_CONTROL, isNoTransaction, locate, scanScript } from './statements.js';
 
 /** One side (up or down) of a migration, as read from its file. */
 export interface MigrationScript extends Script {
@@ -34,6 +34,11 @@ export interface MigrationSource {
 
 const FILE_NAME = /^(\d+)_([^.]+)(?:\.(postgres|sqlite))?(\.down)?\.sql$/;
 
+/** The version digits of a migration file name (`003` of `003_users.sql`), or `undefined` for any other file. */
+export function versionDigitsOf(file: string): string | undefined {
+  return file.startsWith('.') ? undefined : FILE_NAME.exec(file)?.[1];
+}
+
 /** Text with a leading BOM removed and CRLF line ends turned into LF: what the checksum covers. */
 export function normalizeText(text: string): string {
   return text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
@@ -55,7 +60,9 @@ interface ParsedName {
 function parseFileName(file: string): ParsedName {
   const match = FILE_NAME.exec(file);
   if (!match) {
-    const hint = /^\d+_[^.]+\.down\.(postgres|sqlite)\.sql$/.test(file)
+    const hint = !file.endsWith('.sql')
+      ? ` (only lower-case .sql files are migrations: rename it to ${file.slice(0, -4)}.sql)`
+      : /^\d+_[^.]+\.down\.(postgres|sqlite)\.sql$/.test(file)
       ? ` (write the dialect before .down: ${file.replace(/\.down\.(postgres|sqlite)\.sql$/, '.$1.down.sql')})`
       : /^\d+_/.test(file)
         ? ' (the name after the version may not contain dots)'
@@ -73,7 +80,26 @@ function parseFileName(file: string): ParsedName {
       { code: 'VERSION_TOO_LARGE', files: [file] },
     );
   }
+  if (version === 0) {
+    // 0 means "nothing applied" (downgrade 0 reverts everything): a migration numbered 0 could never be reverted.
+    throw new MigrationFileError(`migration file ${JSON.stringify(file)} has version 0, which means "nothing applied"; number migrations from 1`, {
+      code: 'VERSION_ZERO',
+      files: [file],
+    });
+  }
   return { file, version, name, dialect, down: down !== undefined };
+}
+
+// PostgreSQL cannot store a NUL in text and refuses it in a query; SQLite stops reading a statement at one and
+// silently skips the rest. Refused for both, before anything runs.
+function refuseWhatNoDatabaseTakes(file: string, text: string): void {
+  const nul = text.indexOf('\0');
+  if (nul < 0) return;
+  const { line, column } = locate(text, nul);
+  throw new MigrationFileError(
+    `${file}:${line}:${column}: the file holds a NUL byte, which neither database can run; remove it (is this a binary or UTF-16 file?)`,
+    { code: 'NUL_BYTE', files: [file], line },
+  );
 }
 
 function toScript(file: string, content: Uint8Array, dialect: Dialect): MigrationScript {
@@ -95,9 +121,10 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
     });
   }
   const text = normalizeText(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8'));
+  refuseWhatNoDatabaseTakes(file, text);
   // A file with no statement (a placeholder, a down file with nothing to undo) is a valid no-op migration.
-  const statements = splitStatements(text, dialect);
-  const transactional = !hasNoTransactionMarker(text);
+  const { statements, commentLines } = scanScript(text, dialect);
+  const transactional = !isNoTransaction(commentLines);
   const control = transactional ? statements.find((statement) => TRANSACTION_CONTROL.has(statement.keyword)) : undefined;
   if (control) {
     throw new MigrationFileError(
@@ -184,13 +211,23 @@ export async function readMigrations(dir: string, dialect: Dialect): Promise<Mig
       { code: code === 'ENOENT' ? 'MIGRATIONS_DIR_MISSING' : 'MIGRATIONS_DIR_UNREADABLE', cause: error },
     );
   }
-  // A directory named like a migration is not skipped: reading it fails below, as it should (EISDIR).
-  const files = entries.filter((entry) => !entry.name.startsWith('.') && entry.name.endsWith('.sql')).map((entry) => entry.name);
+  // A directory named like a migration is not skipped: it is refused below. ".SQL" is taken in, to be refused by
+  // name rather than skipped without a word.
+  const files = entries.filter((entry) => !entry.name.startsWith('.') && entry.name.toLowerCase().endsWith('.sql')).map((entry) => entry.name);
   // Synchronous reads: hundreds of small files are read faster in a loop than through as many FileHandles.
   const sources = files.map((file) => {
     try {
+      // The type is checked first (following symlinks): a synchronous read of a FIFO would block the process
+      // for good, where no timer could end it.
+      if (!statSync(join(dir, file)).isFile()) {
+        throw new MigrationFileError(
+          `migration file ${JSON.stringify(file)} is not a regular file (a folder, FIFO, socket or device); migrations must be regular files`,
+          { code: 'UNREADABLE_FILE', files: [file] },
+        );
+      }
       return { file, content: readFileSync(join(dir, file)) };
     } catch (error) {
+      if (error instanceof MigrationFileError) throw error;
       throw new MigrationFileError(
         `cannot read migration file ${JSON.stringify(file)}: ${(error as Error).message}; it must be a readable file (a broken symlink or a folder named *.sql cannot be read)`,
         { code: 'UNREADABLE_FILE', files: [file], cause: error },

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection } from '../driver/driver.js';
-import { ConfigurationError, ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, QueryError, SqlHelpersError, UndefinedTableError, fromDriverError } from '../errors.js';
+import { ConfigurationError, ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, SqlHelpersError, UndefinedColumnError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
 import { compare, planDowngrade, planStamp, planStampExactly, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
@@ -82,7 +82,9 @@ export class Migrator {
       rows = await read(sql`SELECT version, name, checksum, applied_at, duration_ms FROM ${this.#table} ORDER BY version`);
     } catch (error) {
       const mapped = fromDriverError(error, this.#driver.errorContext);
-      if (mapped instanceof QueryError && !(mapped instanceof UndefinedTableError)) {
+      // Only a missing column means another shape; a closed manager, a refused connection or a permission error
+      // is reported as what it is.
+      if (mapped instanceof UndefinedColumnError) {
         throw new MigrationStateError(
           `version table ${this.#table.sql} exists but lacks the columns version, name, checksum, applied_at, duration_ms ` +
             `(${mapped.message}); it may belong to another tool: choose another versionTable`,

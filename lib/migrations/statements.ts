@@ -64,12 +64,27 @@ function nextTriggerState(state: TriggerState, word: string): TriggerState {
   }
 }
 
+/** A script read the way the database reads it: its statements, and the `--` comments that stand on a line of their own. */
+export interface ScannedScript {
+  statements: Statement[];
+  /** Each `--` comment that is alone on its line (not inside a string, dollar quote or block comment), without its newline. */
+  commentLines: string[];
+}
+
 /**
  * Splits a script into statements the way the database would: quotes, comments, PostgreSQL dollar
  * quotes and E'' strings, and SQLite trigger bodies do not end a statement. Comment-only pieces are dropped.
  */
 export function splitStatements(text: string, dialect: Dialect): Statement[] {
+  return scanScript(text, dialect).statements;
+}
+
+const onlySpaceBefore = (text: string, at: number) => /^[ \t]*$/.test(text.slice(text.lastIndexOf('\n', at - 1) + 1, at));
+
+/** The one lexer of migration files: statements for running, comment lines for markers. */
+export function scanScript(text: string, dialect: Dialect): ScannedScript {
   const statements: Statement[] = [];
+  const commentLines: string[] = [];
   let contentStart = -1;
   let keyword = '';
   let trigger = TriggerState.Start;
@@ -104,6 +119,7 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
     const next = text[i + 1];
     if (c === '-' && next === '-') {
       const eol = text.indexOf('\n', i);
+      if (onlySpaceBefore(text, i)) commentLines.push(text.slice(i, eol < 0 ? n : eol));
       i = eol < 0 ? n : eol + 1;
     } else if (c === '/' && next === '*') {
       // PostgreSQL nests block comments; SQLite does not.
@@ -173,15 +189,26 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
     }
   }
   finish(n);
-  return statements;
+  return { statements, commentLines };
 }
 
-const NO_TRANSACTION_MARKER = /^[ \t]*--[ \t]*sql-helpers:[ \t]*no-transaction[ \t]*$/im;
+const NO_TRANSACTION_MARKER = /^--[ \t]*sql-helpers:[ \t]*no-transaction[ \t]*$/i;
 
-/** True when the file opts out of running in a transaction with `-- sql-helpers:no-transaction`. */
-export function hasNoTransactionMarker(text: string): boolean {
-  return NO_TRANSACTION_MARKER.test(text);
+/** True when one of the comment lines is the marker `-- sql-helpers:no-transaction`. */
+export function isNoTransaction(commentLines: readonly string[]): boolean {
+  return commentLines.some((line) => NO_TRANSACTION_MARKER.test(line));
 }
 
-/** Keywords that would end or split the transaction the migrator wraps each file in. */
-export const TRANSACTION_CONTROL = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'ABORT', 'START']);
+/**
+ * True when the file opts out of running in a transaction with a line `-- sql-helpers:no-transaction`: a real
+ * comment line, not text inside a block comment, a string or a dollar quote.
+ */
+export function hasNoTransactionMarker(text: string, dialect: Dialect = 'postgres'): boolean {
+  return isNoTransaction(scanScript(text, dialect).commentLines);
+}
+
+/**
+ * Keywords that would end or split the transaction the migrator wraps each file in, or release or roll back to
+ * the savepoint it runs a SQLite migration in (`ROLLBACK TO` starts with ROLLBACK).
+ */
+export const TRANSACTION_CONTROL = new Set(['BEGIN', 'COMMIT', 'ROLLBACK', 'END', 'ABORT', 'START', 'SAVEPOINT', 'RELEASE']);

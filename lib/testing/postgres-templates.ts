@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LOCK_TIMEOUT_MS, DatabaseManager, type DatabaseManagerOptions } from '../manager.js';
+import { DatabaseManager, type DatabaseManagerOptions } from '../manager.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../options.js';
 import type { PostgresTarget } from '../uri.js';
 import type { Clone } from './clone.js';
 import { PostgresAdmin, isDuplicateDatabase, isMissingDatabase, provenance } from './postgres-admin.js';

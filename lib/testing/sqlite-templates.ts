@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
 import { access, copyFile, mkdir, readFile, rename } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LOCK_TIMEOUT_MS, DatabaseManager, type DatabaseManagerOptions } from '../manager.js';
+import { DatabaseManager, type DatabaseManagerOptions } from '../manager.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../options.js';
 import type { SqliteTarget } from '../uri.js';
 import type { Clone } from './clone.js';
 import { removeDatabaseFile, removeSqliteLeftovers } from './sqlite-cleanup.js';
