@@ -131,6 +131,24 @@ export class LockTimeoutError extends SqlHelpersError {
   }
 }
 
+/**
+ * A value read from the database is an integer beyond ±(2^53 − 1), which a JS number cannot hold exactly;
+ * thrown instead of a rounded number, on both databases.
+ */
+export class UnsafeIntegerError extends SqlHelpersError {
+  /** The integer, as the database wrote it. */
+  readonly value: string;
+
+  constructor(value: string, column?: string) {
+    super(
+      `the integer ${value}${column === undefined ? '' : ` in column "${column}"`} is beyond ±(2^53 − 1), so a JS number cannot hold it exactly; ` +
+        'select it as text (CAST(… AS TEXT)), or open the database with typeParsing: false to get the driver\'s own values',
+      { code: 'UNSAFE_INTEGER', column },
+    );
+    this.value = value;
+  }
+}
+
 /** `one()` / `getOne()` found no row. */
 export class NoResultFound extends SqlHelpersError {
   constructor(message = 'no row was found when one was required', details: ErrorDetails = {}) {

@@ -24,6 +24,7 @@ export {
   UndefinedColumnError,
   MissingUniqueConstraintError,
   LockTimeoutError,
+  UnsafeIntegerError,
   NoResultFound,
   MultipleResultsFound,
   MigrationFileError,

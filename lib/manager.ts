@@ -48,6 +48,11 @@ export interface DatabaseManagerOptions {
   lockTimeoutMs?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
   allowOutOfOrder?: boolean;
+  /**
+   * Read values the same way from both databases (numbers for BIGINT and count(*), Dates, booleans, parsed
+   * JSON; see docs/api.md); default true. False returns what pg / better-sqlite3 return on their own.
+   */
+  typeParsing?: boolean;
   /** Receives one line per migration applied; e.g. `console`. */
   logger?: Logger;
 }
@@ -78,6 +83,7 @@ export class DatabaseManager extends Session {
       schema: options.schema,
       preparedStatements: options.preparedStatements,
       directUrl: options.directUrl,
+      typeParsing: options.typeParsing,
     });
     super(driver);
     this.migrationsDir = migrationsDir;

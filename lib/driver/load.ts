@@ -10,11 +10,17 @@ export interface DriverOptions {
   schema?: string | undefined;
   preparedStatements?: PreparedStatements | undefined;
   directUrl?: string | undefined;
+  typeParsing?: boolean | undefined;
 }
 
-/** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
+/** Picks the driver the URI names. Each driver loads its package when constructed, so SQLite users never load `pg`. */
 export function createDriver(uri: string, options: DriverOptions): Driver {
   const target = parseDatabaseUri(uri);
+  if (options.typeParsing !== undefined && typeof options.typeParsing !== 'boolean') {
+    throw new ConfigurationError(`the typeParsing option must be true or false; got ${JSON.stringify(options.typeParsing) ?? String(options.typeParsing)}`, {
+      code: 'INVALID_OPTION',
+    });
+  }
   if (target.dialect === 'postgres') return new PostgresDriver(target, options);
   for (const option of ['schema', 'preparedStatements', 'directUrl'] as const) {
     if (options[option] === undefined) continue;
