@@ -1,4 +1,4 @@
-import type { QueryResult } from './driver/driver.js';
+import type { Dialect, EngineArgs, Engines, QueryResult } from './driver/driver.js';
 import { fromDriverError } from './errors.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
@@ -27,9 +27,9 @@ export function statusOf(comparison: Comparison, recorded: boolean): DatabaseSta
 }
 
 /** Options of `new DatabaseManager(uri, migrationsDir, options)`. */
-export interface DatabaseManagerOptions {
+export interface DatabaseManagerOptions<D extends Dialect = Dialect> {
   /** Passed to the `pg.Pool` or `better-sqlite3` constructor (e.g. `{ max: 20 }`, `{ timeout: 10000 }`). */
-  engineArgs?: Record<string, unknown>;
+  engineArgs?: EngineArgs[D];
   /** The version table's name; default `sql_helpers_migrations`. */
   versionTable?: string;
   /**
@@ -68,16 +68,23 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60 * 1000;
 
 /**
  * One database and its migrations folder: runs SQL (it is a `Session`) and manages the schema
- * (`sync`, `upgrade`, `downgrade`, `stamp`, `drop`, status).
+ * (`sync`, `upgrade`, `downgrade`, `stamp`, `drop`, status). `D` is the dialect, taken from a URI literal
+ * (`new DatabaseManager('postgres://…', dir)` is a `DatabaseManager<'postgres'>`), or given
+ * (`new DatabaseManager<'postgres'>(process.env.DATABASE_URL!, dir)`); it types `engine` and `engineArgs`.
  */
-export class DatabaseManager extends Session {
+export class DatabaseManager<D extends Dialect = Dialect> extends Session {
+  declare readonly dialect: D;
   /** The folder holding the numbered `.sql` files. */
   readonly migrationsDir: string;
   /** The lower-level migrator, whose methods also report what they ran. */
   readonly migrator: Migrator;
   #closed = false;
 
-  constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
+  // `postgres:…` and `sqlite:…` name their dialect; `postgresql:…` needs its own line; any other string is either.
+  constructor(uri: `${D}:${string}`, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: `${D}ql:${string}`, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: string, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions<D> = {}) {
     const driver = createDriver(uri, {
       engineArgs: options.engineArgs,
       schema: options.schema,
@@ -97,8 +104,8 @@ export class DatabaseManager extends Session {
   }
 
   /** The underlying `pg.Pool` or better-sqlite3 `Database`. */
-  get engine(): unknown {
-    return this.driver.engine;
+  get engine(): Engines[D] {
+    return this.driver.engine as Engines[D];
   }
 
   /** The URI with its password replaced by `***`: safe to print. */

@@ -1,12 +1,12 @@
 import { ConfigurationError } from '../errors.js';
 import { parseDatabaseUri } from '../uri.js';
-import type { Driver } from './driver.js';
+import type { Dialect, Driver, EngineArgs } from './driver.js';
 import { PostgresDriver, type PreparedStatements } from './postgres.js';
 import { SqliteDriver } from './sqlite.js';
 
 /** What the manager passes to the driver it asks for. */
 export interface DriverOptions {
-  engineArgs?: Record<string, unknown> | undefined;
+  engineArgs?: EngineArgs[Dialect] | undefined;
   schema?: string | undefined;
   preparedStatements?: PreparedStatements | undefined;
   directUrl?: string | undefined;
@@ -21,10 +21,11 @@ export function createDriver(uri: string, options: DriverOptions): Driver {
       code: 'INVALID_OPTION',
     });
   }
-  if (target.dialect === 'postgres') return new PostgresDriver(target, options);
+  // The URI decides the dialect at run time; the manager's type parameter promised engineArgs of that dialect.
+  if (target.dialect === 'postgres') return new PostgresDriver(target, { ...options, engineArgs: options.engineArgs as EngineArgs['postgres'] | undefined });
   for (const option of ['schema', 'preparedStatements', 'directUrl'] as const) {
     if (options[option] === undefined) continue;
     throw new ConfigurationError(`the ${option} option is for PostgreSQL; leave it out for SQLite`, { code: 'INVALID_OPTION' });
   }
-  return new SqliteDriver(target, options);
+  return new SqliteDriver(target, { ...options, engineArgs: options.engineArgs as EngineArgs['sqlite'] | undefined });
 }
