@@ -20,7 +20,8 @@ export type ConfigurationErrorCode =
   | 'READ_ONLY_DATABASE'
   | 'DRIVER_NOT_INSTALLED'
   | 'SCHEMA_NOT_IN_FORCE'
-  | 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION';
+  | 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION'
+  | 'UNKNOWN_TOOL';
 
 export type ConnectionErrorCode =
   | 'CONNECTION_FAILED'
@@ -54,7 +55,11 @@ export type MigrationFileErrorCode =
   | 'VARIANT_WITHOUT_BASE'
   | 'MIGRATIONS_DIR_MISSING'
   | 'MIGRATIONS_DIR_UNREADABLE'
-  | 'UNREADABLE_FILE';
+  | 'UNREADABLE_FILE'
+  | 'IMPORT_NOTHING'
+  | 'IMPORT_SOURCE_UNREADABLE'
+  | 'IMPORT_TARGET_EXISTS'
+  | 'IMPORT_UNCONVERTIBLE';
 
 export type MigrationStateErrorCode =
   | 'MIGRATION_STATE_INVALID'
@@ -66,7 +71,14 @@ export type MigrationStateErrorCode =
   | 'TARGET_BELOW_CURRENT'
   | 'MISSING_DOWN'
   | 'VERSION_TABLE_SHAPE'
-  | 'ALREADY_CREATED';
+  | 'ALREADY_CREATED'
+  | 'ADOPT_ALREADY_RECORDED'
+  | 'ADOPT_DIRTY'
+  | 'ADOPT_GAP'
+  | 'ADOPT_MISSING_FILE'
+  | 'ADOPT_NO_MAPPING'
+  | 'ADOPT_NO_TABLE'
+  | 'ADOPT_UNKNOWN_VERSION';
 
 /** Every code any sql-helpers error carries. */
 export type ErrorCode =

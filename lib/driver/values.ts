@@ -6,6 +6,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** An integer from the database as a JS number; `UnsafeIntegerError` when a number would round it. */
 export function safeInteger(value: bigint | string, column?: string): number {
+  // Up to 15 characters (digits, or a sign and 14 digits) is always within 2^53: no BigInt needed.
+  if (typeof value === 'string' && value.length <= 15) return Number(value);
   const big = typeof value === 'bigint' ? value : BigInt(value);
   if (big > MAX_SAFE || big < -MAX_SAFE) throw new UnsafeIntegerError(String(value), column);
   return Number(big);
