@@ -1,7 +1,110 @@
+// Every error code, by the class that carries it: `e.code` is one of its class's codes, so comparing it with
+// a code that does not exist fails to compile. A new code is one line in its class's union (and docs/errors.md).
+
+/** `SqlHelpersError` itself (thrown where no subclass fits). */
+export type RootErrorCode =
+  | 'SQL_HELPERS_ERROR'
+  | 'TRANSACTION_FINISHED'
+  | 'GET_OR_CREATE_EXHAUSTED'
+  | 'CLOSED';
+
+export type ConfigurationErrorCode =
+  | 'INVALID_CONFIGURATION'
+  | 'INVALID_URI'
+  | 'INVALID_OPTION'
+  | 'NOT_A_SQL_QUERY'
+  | 'INVALID_TABLE'
+  | 'INVALID_ATTRS'
+  | 'EMPTY_ATTRS'
+  | 'INVALID_PRIMARY_KEY'
+  | 'INVALID_MODEL'
+  | 'INVALID_SESSION'
+  | 'INVALID_VALUE'
+  | 'TOO_MANY_VALUES'
+  | 'ATTRS_DEFAULTS_OVERLAP'
+  | 'READ_ONLY_DATABASE'
+  | 'DRIVER_NOT_INSTALLED'
+  | 'SCHEMA_NOT_IN_FORCE'
+  | 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION'
+  | 'UNKNOWN_TOOL';
+
+export type ConnectionErrorCode =
+  | 'CONNECTION_FAILED'
+  | 'LOCK_LOST';
+
+export type ReadOnlyDatabaseErrorCode =
+  | 'READ_ONLY_TRANSACTION'
+  | 'READ_ONLY_STANDBY';
+
+export type QueryErrorCode =
+  | 'QUERY_FAILED'
+  | 'UNIQUE_VIOLATION'
+  | 'FOREIGN_KEY_VIOLATION'
+  | 'NOT_NULL_VIOLATION'
+  | 'CHECK_VIOLATION'
+  | 'SERIALIZATION_FAILURE'
+  | 'UNDEFINED_TABLE'
+  | 'UNDEFINED_COLUMN'
+  | 'NO_UNIQUE_CONSTRAINT'
+  | 'NOT_A_TABLE'
+  | ReadOnlyDatabaseErrorCode;
+
+export type MigrationFileErrorCode =
+  | 'MIGRATION_FILE_INVALID'
+  | 'BAD_FILE_NAME'
+  | 'VERSION_TOO_LARGE'
+  | 'NOT_UTF8'
+  | 'NUL_BYTE'
+  | 'VERSION_ZERO'
+  | 'TRANSACTION_CONTROL'
+  | 'DUPLICATE_VERSION'
+  | 'ORPHAN_DOWN'
+  | 'MIGRATIONS_DIR_MISSING'
+  | 'MIGRATIONS_DIR_UNREADABLE'
+  | 'UNREADABLE_FILE'
+  | 'IMPORT_NOTHING'
+  | 'IMPORT_SOURCE_UNREADABLE'
+  | 'IMPORT_TARGET_EXISTS'
+  | 'IMPORT_UNCONVERTIBLE';
+
+export type MigrationStateErrorCode =
+  | 'MIGRATION_STATE_INVALID'
+  | 'CHECKSUM_MISMATCH'
+  | 'MISSING_FILE'
+  | 'DATABASE_AHEAD'
+  | 'OUT_OF_ORDER'
+  | 'UNKNOWN_TARGET'
+  | 'TARGET_BELOW_CURRENT'
+  | 'MISSING_DOWN'
+  | 'VERSION_TABLE_SHAPE'
+  | 'ALREADY_CREATED'
+  | 'ADOPT_ALREADY_RECORDED'
+  | 'ADOPT_DIRTY'
+  | 'ADOPT_GAP'
+  | 'ADOPT_MISSING_FILE'
+  | 'ADOPT_NO_MAPPING'
+  | 'ADOPT_NO_TABLE'
+  | 'ADOPT_UNKNOWN_VERSION';
+
+/** Every code any sql-helpers error carries. */
+export type ErrorCode =
+  | RootErrorCode
+  | ConfigurationErrorCode
+  | ConnectionErrorCode
+  | QueryErrorCode
+  | MigrationFileErrorCode
+  | MigrationStateErrorCode
+  | 'INVALID_IDENTIFIER'
+  | 'LOCK_TIMEOUT'
+  | 'UNSAFE_INTEGER'
+  | 'NO_RESULT_FOUND'
+  | 'MULTIPLE_RESULTS_FOUND'
+  | 'MIGRATION_FAILED';
+
 /** Fields every sql-helpers error may carry; subclasses fill the ones that apply. */
-export interface ErrorDetails {
+export interface ErrorDetails<Code extends ErrorCode = ErrorCode> {
   /** Stable machine-readable code, e.g. `DUPLICATE_VERSION`. */
-  code?: string;
+  code?: Code;
   /** The error this one wraps (a driver error, a file-system error, …). */
   cause?: unknown;
   /** PostgreSQL SQLSTATE (`23505`) or SQLite extended code (`SQLITE_CONSTRAINT_UNIQUE`). */
@@ -13,7 +116,7 @@ export interface ErrorDetails {
 
 /** The root of every error this library throws; `code` is stable, `cause` keeps the driver's error. */
 export class SqlHelpersError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly sqlState: string | undefined;
   readonly constraint: string | undefined;
   readonly table: string | undefined;
@@ -32,28 +135,36 @@ export class SqlHelpersError extends Error {
 
 /** A URI, option or argument that cannot work; fix the configuration. */
 export class ConfigurationError extends SqlHelpersError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: ConfigurationErrorCode;
+
+  constructor(message: string, details: ErrorDetails<ConfigurationErrorCode> = {}) {
     super(message, { code: 'INVALID_CONFIGURATION', ...details });
   }
 }
 
 /** A table or column name that cannot be quoted safely (empty, NUL, over 63 bytes, unknown column). */
 export class InvalidIdentifierError extends SqlHelpersError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'INVALID_IDENTIFIER';
+
+  constructor(message: string, details: ErrorDetails<'INVALID_IDENTIFIER'> = {}) {
     super(message, { code: 'INVALID_IDENTIFIER', ...details });
   }
 }
 
 /** The database could not be reached, or the connection was lost mid-call; later calls may succeed. */
 export class ConnectionError extends SqlHelpersError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: ConnectionErrorCode;
+
+  constructor(message: string, details: ErrorDetails<ConnectionErrorCode> = {}) {
     super(message, { code: 'CONNECTION_FAILED', ...details });
   }
 }
 
 /** The database rejected a statement; `sqlState` says why. */
 export class QueryError extends SqlHelpersError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: QueryErrorCode;
+
+  constructor(message: string, details: ErrorDetails<QueryErrorCode> = {}) {
     super(message, { code: 'QUERY_FAILED', ...details });
   }
 }
@@ -63,95 +174,139 @@ export class QueryError extends SqlHelpersError {
  * migrations belong on the primary), `READ_ONLY_TRANSACTION` in a transaction or session set read-only.
  */
 export class ReadOnlyDatabaseError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: ReadOnlyDatabaseErrorCode;
+
+  constructor(message: string, details: ErrorDetails<ReadOnlyDatabaseErrorCode> = {}) {
     super(message, { code: 'READ_ONLY_TRANSACTION', ...details });
   }
 }
 
 /** A unique or primary-key constraint was violated. */
 export class UniqueViolationError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'UNIQUE_VIOLATION';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'UNIQUE_VIOLATION' });
   }
 }
 
 /** A foreign-key constraint was violated. */
 export class ForeignKeyViolationError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'FOREIGN_KEY_VIOLATION';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'FOREIGN_KEY_VIOLATION' });
   }
 }
 
 /** A NOT NULL constraint was violated. */
 export class NotNullViolationError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'NOT_NULL_VIOLATION';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'NOT_NULL_VIOLATION' });
   }
 }
 
 /** A CHECK constraint was violated. */
 export class CheckViolationError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'CHECK_VIOLATION';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'CHECK_VIOLATION' });
   }
 }
 
 /** A serialization failure or deadlock: retry the whole transaction. */
 export class SerializationFailureError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'SERIALIZATION_FAILURE';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'SERIALIZATION_FAILURE' });
   }
 }
 
 /** A statement named a table that does not exist. */
 export class UndefinedTableError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'UNDEFINED_TABLE';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'UNDEFINED_TABLE' });
   }
 }
 
 /** A statement named a column that the table does not have. */
 export class UndefinedColumnError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'UNDEFINED_COLUMN';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'UNDEFINED_COLUMN' });
   }
 }
 
 /** `ON CONFLICT (columns)` named columns that no unique constraint or index covers exactly. */
 export class MissingUniqueConstraintError extends QueryError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'NO_UNIQUE_CONSTRAINT';
+
+  constructor(message: string, details: ErrorDetails<never> = {}) {
     super(message, { ...details, code: 'NO_UNIQUE_CONSTRAINT' });
   }
 }
 
 /** A lock (the migration lock, or a busy SQLite file) was not granted within its timeout. */
 export class LockTimeoutError extends SqlHelpersError {
-  constructor(message: string, details: ErrorDetails = {}) {
+  declare readonly code: 'LOCK_TIMEOUT';
+
+  constructor(message: string, details: ErrorDetails<'LOCK_TIMEOUT'> = {}) {
     super(message, { code: 'LOCK_TIMEOUT', ...details });
+  }
+}
+
+/**
+ * A value read from the database is an integer beyond ±(2^53 − 1), which a JS number cannot hold exactly;
+ * thrown instead of a rounded number, on both databases.
+ */
+export class UnsafeIntegerError extends SqlHelpersError {
+  declare readonly code: 'UNSAFE_INTEGER';
+  /** The integer, as the database wrote it. */
+  readonly value: string;
+
+  constructor(value: string, column?: string) {
+    super(
+      `the integer ${value}${column === undefined ? '' : ` in column "${column}"`} is beyond ±(2^53 − 1), so a JS number cannot hold it exactly; ` +
+        'select it as text (CAST(… AS TEXT)), or open the database with typeParsing: false to get the driver\'s own values',
+      { code: 'UNSAFE_INTEGER', column },
+    );
+    this.value = value;
   }
 }
 
 /** `one()` / `getOne()` found no row. */
 export class NoResultFound extends SqlHelpersError {
-  constructor(message = 'no row was found when one was required', details: ErrorDetails = {}) {
+  declare readonly code: 'NO_RESULT_FOUND';
+
+  constructor(message = 'no row was found when one was required', details: ErrorDetails<'NO_RESULT_FOUND'> = {}) {
     super(message, { code: 'NO_RESULT_FOUND', ...details });
   }
 }
 
 /** `one()` / `getOne()` found more than one row. */
 export class MultipleResultsFound extends SqlHelpersError {
-  constructor(message = 'multiple rows were found when exactly one was required', details: ErrorDetails = {}) {
+  declare readonly code: 'MULTIPLE_RESULTS_FOUND';
+
+  constructor(message = 'multiple rows were found when exactly one was required', details: ErrorDetails<'MULTIPLE_RESULTS_FOUND'> = {}) {
     super(message, { code: 'MULTIPLE_RESULTS_FOUND', ...details });
   }
 }
 
 /** The migrations folder holds something that cannot be planned; nothing has run. */
 export class MigrationFileError extends SqlHelpersError {
+  declare readonly code: MigrationFileErrorCode;
   /** The files involved, relative to the migrations folder. */
   readonly files: string[];
   readonly line: number | undefined;
 
-  constructor(message: string, details: ErrorDetails & { files?: string[]; line?: number } = {}) {
+  constructor(message: string, details: ErrorDetails<MigrationFileErrorCode> & { files?: string[]; line?: number } = {}) {
     super(message, { code: 'MIGRATION_FILE_INVALID', ...details });
     this.files = details.files ?? [];
     this.line = details.line;
@@ -160,9 +315,10 @@ export class MigrationFileError extends SqlHelpersError {
 
 /** The recorded versions and the files disagree (drift, out of order, unknown target); nothing has run. */
 export class MigrationStateError extends SqlHelpersError {
+  declare readonly code: MigrationStateErrorCode;
   readonly versions: number[];
 
-  constructor(message: string, details: ErrorDetails & { versions?: number[] } = {}) {
+  constructor(message: string, details: ErrorDetails<MigrationStateErrorCode> & { versions?: number[] } = {}) {
     super(message, { code: 'MIGRATION_STATE_INVALID', ...details });
     this.versions = details.versions ?? [];
   }
@@ -170,6 +326,7 @@ export class MigrationStateError extends SqlHelpersError {
 
 /** A migration's SQL failed; its transaction was rolled back. Points at file, line and column. */
 export class MigrationError extends SqlHelpersError {
+  declare readonly code: 'MIGRATION_FAILED';
   readonly file: string;
   readonly version: number;
   readonly line: number | undefined;
@@ -177,7 +334,7 @@ export class MigrationError extends SqlHelpersError {
 
   constructor(
     message: string,
-    details: ErrorDetails & { file: string; version: number; line?: number; columnNumber?: number },
+    details: ErrorDetails<'MIGRATION_FAILED'> & { file: string; version: number; line?: number; columnNumber?: number },
   ) {
     super(message, { code: 'MIGRATION_FAILED', ...details });
     this.file = details.file;
@@ -196,7 +353,8 @@ interface DriverErrorShape {
   column?: string;
 }
 
-type ErrorClass = new (message: string, details: ErrorDetails) => SqlHelpersError;
+// Constructed with the driver's details only: each class sets its own code.
+type ErrorClass = new (message: string, details: ErrorDetails<never>) => SqlHelpersError;
 
 const bySqlState: Record<string, ErrorClass> = {
   '23505': UniqueViolationError,

@@ -10,17 +10,30 @@ import {
 import { Session } from './session.js';
 import { Sql, identifier, join, raw, sql } from './sql.js';
 
-/** A table description: the seed's `model`. `Row` types the helpers' results. */
-export interface Model<Row extends object = Record<string, unknown>> {
+/** A table description: the seed's `model`. `Row` types the helpers' results, `Key` its primary-key columns. */
+export interface Model<Row extends object = Record<string, unknown>, Key extends keyof Row & string = DefaultKey<Row>> {
   /** The table name, without schema. */
   readonly name: string;
   /** The schema, when the name was qualified. */
   readonly schema: string | undefined;
   /** The primary-key columns, in order. */
-  readonly primaryKey: readonly (keyof Row & string)[];
+  readonly primaryKey: readonly Key[];
   /** The quoted, possibly qualified name, ready to interpolate into `sql`. */
   readonly ref: Sql;
 }
+
+type IsUnion<T, All = T> = T extends unknown ? ([All] extends [T] ? false : true) : never;
+
+/**
+ * What `getByPk` takes for a `Key` of `Row`: the key column's value for a one-column key, the key columns as
+ * an object, or (composite keys) their values in key order.
+ */
+export type PrimaryKey<Row extends object, Key extends keyof Row & string> =
+  | { readonly [K in Key]: NonNullable<Row[K]> }
+  | (true extends IsUnion<Key> ? readonly NonNullable<Row[Key]>[] : NonNullable<Row[Key]>);
+
+/** The key a `table<Row>()` without a second type argument gets: `id` when `Row` has one. */
+export type DefaultKey<Row extends object> = 'id' extends keyof Row ? 'id' : never;
 
 /** What the internals need of a model, whatever its row type. */
 type TableInfo = Pick<Model, 'name' | 'schema' | 'ref'> & { readonly primaryKey: readonly string[] };
@@ -32,13 +45,14 @@ export type Attrs<Row> = { [K in keyof Row]?: Row[K] | null };
 export type Defaults<Row> = Attrs<Row> | (() => Attrs<Row>);
 
 /**
- * Describes a table: `table<User>('users', { primaryKey: 'id' })`. A qualified name (`'app.users'`) or
- * `schema` option names the schema; composite keys are a list of columns.
+ * Describes a table: `table<User>('users', { primaryKey: 'id' })`. A key other than `id` is named in the
+ * type too: `table<Membership, 'user_id' | 'group_id'>('memberships', { primaryKey: ['user_id', 'group_id'] })`.
+ * A qualified name (`'app.users'`) or `schema` option names the schema.
  */
-export function table<Row extends object = Record<string, unknown>>(
+export function table<Row extends object = Record<string, unknown>, Key extends keyof Row & string = DefaultKey<Row>>(
   name: string,
-  options: { primaryKey: (keyof Row & string) | readonly (keyof Row & string)[]; schema?: string },
-): Model<Row> {
+  options: { primaryKey: Key | readonly Key[]; schema?: string },
+): Model<Row, Key> {
   if (typeof name !== 'string') throw new ConfigurationError(`table() takes the table name as a string, got ${typeof name}`, { code: 'INVALID_TABLE' });
   const key = (options as { primaryKey?: unknown } | undefined)?.primaryKey;
   if (typeof key !== 'string' && !(Array.isArray(key) && key.every((column) => typeof column === 'string'))) {
@@ -49,7 +63,7 @@ export function table<Row extends object = Record<string, unknown>>(
   }
   const parts = options.schema !== undefined ? [options.schema, name] : name.split('.');
   if (parts.length > 2) throw new ConfigurationError(`table name ${JSON.stringify(name)} has more than one dot; use table(name, { schema })`, { code: 'INVALID_TABLE' });
-  const primaryKey = (typeof options.primaryKey === 'string' ? [options.primaryKey] : [...options.primaryKey]) as (keyof Row & string)[];
+  const primaryKey: Key[] = typeof options.primaryKey === 'string' ? [options.primaryKey] : [...(options.primaryKey as readonly Key[])];
   if (primaryKey.length === 0) throw new ConfigurationError(`table ${JSON.stringify(name)} needs at least one primary-key column`, { code: 'INVALID_TABLE' });
   primaryKey.forEach((column) => identifier(column));
   const ref = identifier(...parts);
@@ -178,9 +192,9 @@ function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknow
 }
 
 /** The row whose primary key is `pk` (a value, or an object/array for a composite key), or `null`. */
-export async function getByPk<Row extends object>(
-  pk: unknown,
-  { session, model }: { session: Session; model: Model<Row> },
+export async function getByPk<Row extends object, Key extends keyof Row & string>(
+  pk: PrimaryKey<Row, NoInfer<Key>>,
+  { session, model }: { session: Session; model: Model<Row, Key> },
 ): Promise<Row | null> {
   checkArguments('getByPk', session, model);
   const entries = primaryKeyEntries(model, pk);
@@ -195,7 +209,7 @@ export async function getByPk<Row extends object>(
 }
 
 /** The one row matching `attrs`; throws `NoResultFound` for none and `MultipleResultsFound` for more. */
-export async function getOne<Row extends object>(session: Session, model: Model<Row>, attrs: Attrs<Row>): Promise<Row> {
+export async function getOne<Row extends object, Key extends keyof Row & string>(session: Session, model: Model<Row, Key>, attrs: Attrs<Row>): Promise<Row> {
   checkArguments('getOne', session, model);
   const entries = matchEntries(model, attrs, 'getOne');
   let rows: Row[];
@@ -245,9 +259,9 @@ function exhausted(helper: string, model: TableInfo, columns: string[]): SqlHelp
  * Selects first (one statement, no sequence value used when the row exists), then
  * `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`, then selects again if another caller won.
  */
-export async function getOrCreate<Row extends object>(
+export async function getOrCreate<Row extends object, Key extends keyof Row & string>(
   session: Session,
-  model: Model<Row>,
+  model: Model<Row, Key>,
   attrs: Attrs<Row>,
   options: { defaults?: Defaults<Row> } = {},
 ): Promise<[Row, boolean]> {
@@ -304,9 +318,9 @@ async function flagColumn(session: Session, model: TableInfo): Promise<string> {
  * `createDefaults` values are written only on create, but on PostgreSQL a `createDefaults` function is
  * called (once) before that single statement, whichever way it goes.
  */
-export async function updateOrCreate<Row extends object>(
+export async function updateOrCreate<Row extends object, Key extends keyof Row & string>(
   session: Session,
-  model: Model<Row>,
+  model: Model<Row, Key>,
   attrs: Attrs<Row>,
   options: { defaults?: Attrs<Row>; createDefaults?: Defaults<Row> } = {},
 ): Promise<[Row, boolean]> {

@@ -3,7 +3,7 @@ export { SyncResult, type Logger, type MigrationRun } from './migrations/migrato
 export type { AppliedMigration, MigrationListing, MigrationState, Problem, Target } from './migrations/plan.js';
 export { Session, Transaction } from './session.js';
 export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
-export type { Dialect, Row } from './driver/driver.js';
+export type { Dialect, EngineArgs, Engines, Row } from './driver/driver.js';
 export { redactUri } from './uri.js';
 export { importMigrations, type ImportReport, type ImportedMigration } from './importers/convert.js';
 export { adopt, type AdoptOptions, type AdoptReport } from './importers/adopt.js';
@@ -24,11 +24,20 @@ export {
   UndefinedColumnError,
   MissingUniqueConstraintError,
   LockTimeoutError,
+  UnsafeIntegerError,
   NoResultFound,
   MultipleResultsFound,
   MigrationFileError,
   MigrationStateError,
   MigrationError,
+  type ErrorCode,
+  type RootErrorCode,
+  type ConfigurationErrorCode,
+  type ConnectionErrorCode,
+  type ReadOnlyDatabaseErrorCode,
+  type QueryErrorCode,
+  type MigrationFileErrorCode,
+  type MigrationStateErrorCode,
 } from './errors.js';
 export {
   table,
@@ -40,4 +49,6 @@ export {
   type Model,
   type Attrs,
   type Defaults,
+  type DefaultKey,
+  type PrimaryKey,
 } from './helpers.js';

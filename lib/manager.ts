@@ -1,5 +1,5 @@
 import { inspect, type InspectOptions } from 'node:util';
-import type { QueryResult } from './driver/driver.js';
+import type { Dialect, Engines, QueryResult } from './driver/driver.js';
 import { ConfigurationError, fromDriverError } from './errors.js';
 import { resolveOptions, type DatabaseManagerOptions } from './options.js';
 export type { DatabaseManagerOptions } from './options.js';
@@ -38,16 +38,23 @@ export interface VerifyReport {
 
 /**
  * One database and its migrations folder: runs SQL (it is a `Session`) and manages the schema
- * (`sync`, `upgrade`, `downgrade`, `stamp`, `drop`, status).
+ * (`sync`, `upgrade`, `downgrade`, `stamp`, `drop`, status). `D` is the dialect, taken from a URI literal
+ * (`new DatabaseManager('postgres://…', dir)` is a `DatabaseManager<'postgres'>`), or given
+ * (`new DatabaseManager<'postgres'>(process.env.DATABASE_URL!, dir)`); it types `engine` and `engineArgs`.
  */
-export class DatabaseManager extends Session {
+export class DatabaseManager<D extends Dialect = Dialect> extends Session {
+  declare readonly dialect: D;
   /** The folder holding the numbered `.sql` files. */
   readonly migrationsDir: string;
   /** The lower-level migrator, whose methods also report what they ran. */
   readonly migrator: Migrator;
   #closed = false;
 
-  constructor(uri: string | URL, migrationsDir: string, options: DatabaseManagerOptions = {}) {
+  // `postgres:…` and `sqlite:…` name their dialect; `postgresql:…` needs its own line; any other string is either.
+  constructor(uri: `${D}:${string}`, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: `${D}ql:${string}`, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: string | URL, migrationsDir: string, options?: DatabaseManagerOptions<D>);
+  constructor(uri: string | URL, migrationsDir: string, options: DatabaseManagerOptions<D> = {}) {
     // Everything is checked before the driver connects or creates a file.
     const resolved = resolveOptions(options);
     if (typeof migrationsDir !== 'string' || migrationsDir === '') {
@@ -59,6 +66,7 @@ export class DatabaseManager extends Session {
       preparedStatements: resolved.preparedStatements,
       directUrl: resolved.directUrl,
       sqliteImage: resolved.sqliteImage,
+      typeParsing: resolved.typeParsing,
     });
     super(driver);
     this.migrationsDir = migrationsDir;
@@ -66,8 +74,8 @@ export class DatabaseManager extends Session {
   }
 
   /** The underlying `pg.Pool` or better-sqlite3 `Database`. */
-  get engine(): unknown {
-    return this.driver.engine;
+  get engine(): Engines[D] {
+    return this.driver.engine as Engines[D];
   }
 
   /** The URI with its password replaced by `***`: safe to print. */

@@ -1,11 +1,12 @@
 import { ConfigurationError } from './errors.js';
+import type { Dialect, EngineArgs } from './driver/driver.js';
 import type { Logger } from './migrations/migrator.js';
 import { quoteIdentifierPart } from './sql.js';
 
 /** Options of `new DatabaseManager(uri, migrationsDir, options)`. */
-export interface DatabaseManagerOptions {
+export interface DatabaseManagerOptions<D extends Dialect = Dialect> {
   /** Passed to the `pg.Pool` or `better-sqlite3` constructor (e.g. `{ max: 20 }`, `{ timeout: 10000 }`). */
-  engineArgs?: Record<string, unknown>;
+  engineArgs?: EngineArgs[D];
   /** The version table's name; default `sql_helpers_migrations`. */
   versionTable?: string;
   /**
@@ -24,6 +25,11 @@ export interface DatabaseManagerOptions {
   lockTimeoutMs?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
   allowOutOfOrder?: boolean;
+  /**
+   * Read values the same way from both databases (numbers for BIGINT and count(*), Dates, booleans, parsed
+   * JSON; see docs/api.md); default true. False returns what pg / better-sqlite3 return on their own.
+   */
+  typeParsing?: boolean;
   /** Receives one line per migration applied; e.g. `console`. */
   logger?: Logger;
   /** `sqlite::memory:` only: open the database from this serialized image (`Database#serialize()`) instead of empty. */
@@ -38,6 +44,7 @@ export interface ResolvedOptions {
   preparedStatements: 'auto' | boolean | undefined;
   directUrl: string | undefined;
   sqliteImage: Buffer | undefined;
+  typeParsing: boolean | undefined;
   lockTimeoutMs: number;
   allowOutOfOrder: boolean;
   logger: Logger | undefined;
@@ -58,6 +65,7 @@ const KNOWN = [
   'allowOutOfOrder',
   'logger',
   'sqliteImage',
+  'typeParsing',
 ] as const;
 
 function invalid(message: string): ConfigurationError {
@@ -98,7 +106,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (unknown.length > 0) {
     throw invalid(`unknown option(s) ${unknown.map((key) => JSON.stringify(key)).join(', ')}; the options are ${KNOWN.join(', ')}`);
   }
-  const { engineArgs, lockTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage } = options;
+  const { engineArgs, lockTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage, typeParsing } = options;
+  if (typeParsing !== undefined && typeof typeParsing !== 'boolean') {
+    throw invalid(`option typeParsing must be true or false, got ${describeValue(typeParsing)}`);
+  }
   if (preparedStatements !== undefined && preparedStatements !== 'auto' && typeof preparedStatements !== 'boolean') {
     throw invalid(`option preparedStatements must be 'auto', true or false, got ${describeValue(preparedStatements)}`);
   }
@@ -130,6 +141,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     preparedStatements,
     directUrl,
     sqliteImage,
+    typeParsing,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     allowOutOfOrder: allowOutOfOrder ?? false,
     logger: logger as Logger | undefined,

@@ -734,7 +734,7 @@ for (const dialect of dialects) {
   describe(`bad input: helpers on ${dialect}`, () => {
     const { setup } = harness();
     const users = table<UserRow>('users', { primaryKey: 'id' });
-    const memberships = table<{ user_id: number; group_id: number }>('memberships', { primaryKey: ['user_id', 'group_id'] });
+    const memberships = table<{ user_id: number; group_id: number }, 'user_id' | 'group_id'>('memberships', { primaryKey: ['user_id', 'group_id'] });
     const notes = table<{ id: number; body: string }>('notes', { primaryKey: 'id' });
 
     async function seeded() {
@@ -797,10 +797,10 @@ for (const dialect of dialects) {
 
     it('NULL: a null primary key is refused; null in attrs matches IS NULL; null into NOT NULL is a typed error', async () => {
       const { db, before } = await seeded();
-      await expectError(() => getByPk(null, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [
+      await expectError(() => getByPk(null as never, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [
         /primary key of users must be a value or \{ id \}; got null/,
       ]);
-      await expectError(() => getByPk(undefined, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/got undefined/]);
+      await expectError(() => getByPk(undefined as never, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/got undefined/]);
       await expectError(() => getOne(db, users, { email: null }), NoResultFound, 'NO_RESULT_FOUND', [
         /no row of users matches \(email\)/,
       ]);
@@ -818,7 +818,7 @@ for (const dialect of dialects) {
       await expectError(() => getOne(db, loose, { 'id; DELETE FROM users': 1 }), UndefinedColumnError, 'UNDEFINED_COLUMN', [/getOne on users/]);
       await assertUnchanged(db, before);
       // Present names with unicode and a semicolon are just names.
-      const unicode = table<{ ñame: string; 'x;y': string | null }>('ünïcødé', { primaryKey: 'ñame' });
+      const unicode = table<{ ñame: string; 'x;y': string | null }, 'ñame'>('ünïcødé', { primaryKey: 'ñame' });
       const [row, created] = await getOrCreate(db, unicode, { ñame: 'zoë' }, { defaults: { 'x;y': '; DROP TABLE users' } });
       assert.equal(created, true);
       assert.deepEqual({ ...row }, { ñame: 'zoë', 'x;y': '; DROP TABLE users' });
@@ -839,10 +839,10 @@ for (const dialect of dialects) {
       const { db, before } = await seeded();
       const shape = /primary key of memberships must be \{ user_id, group_id \} or \[user_id, group_id\]; got /;
       for (const pk of [1, [1], [1, 1, 1], { user_id: 1 }, { user_id: 1, group_id: 1, role: 'x' }, { user_id: 1, group_id: null }, 'user_id=1']) {
-        await expectError(() => getByPk(pk, { session: db, model: memberships }), ConfigurationError, 'INVALID_PRIMARY_KEY', [shape]);
+        await expectError(() => getByPk(pk as never, { session: db, model: memberships }), ConfigurationError, 'INVALID_PRIMARY_KEY', [shape]);
       }
       assert.deepEqual({ ...(await getByPk([1, 1], { session: db, model: memberships })) }, { user_id: 1, group_id: 1 });
-      await expectError(() => getByPk({ id: 1, other: 2 }, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/must be a value or \{ id \}/]);
+      await expectError(() => getByPk({ id: 1, other: 2 } as never, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY', [/must be a value or \{ id \}/]);
       await assertUnchanged(db, before);
     });
 

@@ -76,7 +76,7 @@ function schemaMigrations(dialect: Dialect, aux: string): Record<string, string>
 }
 
 const users = table<User>('users', { primaryKey: 'id' });
-const memberships = table<Membership>('memberships', { primaryKey: ['user_id', 'group_id'] });
+const memberships = table<Membership, 'user_id' | 'group_id'>('memberships', { primaryKey: ['user_id', 'group_id'] });
 const notes = table<Note>('notes', { primaryKey: 'id' });
 
 /** Asserts that `promise` rejects with an instance of `type` whose `code` is `code`; returns the error. */
@@ -169,12 +169,12 @@ for (const dialect of dialects) {
     it('getByPk: a key of the wrong shape is an INVALID_PRIMARY_KEY ConfigurationError, before any query', async () => {
       const wrongSingle: unknown[] = [null, undefined, { email: 'x' }, { id: 1, email: 'x' }, {}, [1, 2], { id: null }];
       for (const pk of wrongSingle) {
-        const error = await rejectsWith(getByPk(pk, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY');
+        const error = await rejectsWith(getByPk(pk as never, { session: db, model: users }), ConfigurationError, 'INVALID_PRIMARY_KEY');
         assert.match(error.message, /primary key of users must be/);
       }
       const wrongComposite: unknown[] = [1, [1], [1, 2, 3], { user_id: 1 }, { user_id: 1, group_id: 2, role: 'x' }, { user_id: 1, group_id: null }, null];
       for (const pk of wrongComposite) {
-        const error = await rejectsWith(getByPk(pk, { session: db, model: memberships }), ConfigurationError, 'INVALID_PRIMARY_KEY');
+        const error = await rejectsWith(getByPk(pk as never, { session: db, model: memberships }), ConfigurationError, 'INVALID_PRIMARY_KEY');
         assert.match(error.message, /user_id, group_id/);
       }
     });

@@ -22,6 +22,7 @@ const POOLED_SUITES = [
   'faults',
   'session',
   'cli',
+  'values',
 ];
 
 /** Suites run again on every other PostgreSQL major. */

@@ -1,9 +1,24 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Pool, PoolConfig } from 'pg';
 import type { ErrorContext } from '../errors.js';
 import type { Sql } from '../sql.js';
 import type { Statement } from '../migrations/statements.js';
 
 /** The two databases sql-helpers speaks to. */
 export type Dialect = 'postgres' | 'sqlite';
+
+// Type-only imports: neither driver is loaded for these; each is loaded at run time only for its URIs.
+/** `db.engine` per dialect: the `pg.Pool` or the better-sqlite3 `Database`. */
+export interface Engines {
+  postgres: Pool;
+  sqlite: BetterSqlite3.Database;
+}
+
+/** `engineArgs` per dialect: what the `pg.Pool` or the better-sqlite3 `Database` constructor takes. */
+export interface EngineArgs {
+  postgres: PoolConfig;
+  sqlite: BetterSqlite3.Options;
+}
 
 /** A result row: column name to value. */
 export type Row = Record<string, unknown>;

@@ -1,30 +1,36 @@
 import { ConfigurationError } from '../errors.js';
 import { parseDatabaseUri } from '../uri.js';
-import type { Driver } from './driver.js';
+import type { Dialect, Driver, EngineArgs } from './driver.js';
 import { PostgresDriver, type PreparedStatements } from './postgres.js';
 import { SqliteDriver } from './sqlite.js';
 
 /** What the manager passes to the driver it asks for. */
 export interface DriverOptions {
-  engineArgs?: Record<string, unknown> | undefined;
+  engineArgs?: EngineArgs[Dialect] | undefined;
   schema?: string | undefined;
   preparedStatements?: PreparedStatements | undefined;
   directUrl?: string | undefined;
   sqliteImage?: Buffer | undefined;
+  typeParsing?: boolean | undefined;
 }
 
-/** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
+/** Picks the driver the URI names. Each driver loads its package when constructed, so SQLite users never load `pg`. */
 export function createDriver(uri: string | URL, options: DriverOptions): Driver {
   const target = parseDatabaseUri(uri);
   if (target.dialect === 'postgres') {
     if (options.sqliteImage !== undefined) {
       throw new ConfigurationError('the sqliteImage option is for sqlite::memory:; leave it out for PostgreSQL', { code: 'INVALID_OPTION' });
     }
-    return new PostgresDriver(target, options);
+    // The URI decides the dialect at run time; the manager's type parameter promised engineArgs of that dialect.
+    return new PostgresDriver(target, { ...options, engineArgs: options.engineArgs as EngineArgs['postgres'] | undefined });
   }
   for (const option of ['schema', 'preparedStatements', 'directUrl'] as const) {
     if (options[option] === undefined) continue;
     throw new ConfigurationError(`the ${option} option is for PostgreSQL; leave it out for SQLite`, { code: 'INVALID_OPTION' });
   }
-  return new SqliteDriver(target, { engineArgs: options.engineArgs, image: options.sqliteImage });
+  return new SqliteDriver(target, {
+    engineArgs: options.engineArgs as EngineArgs['sqlite'] | undefined,
+    image: options.sqliteImage,
+    typeParsing: options.typeParsing,
+  });
 }

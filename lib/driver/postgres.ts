@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
 import { ConfigurationError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
@@ -17,8 +16,8 @@ import {
   type Script,
 } from './driver.js';
 import { AdvisoryLock } from './postgres-lock.js';
-
-const require = createRequire(import.meta.url);
+import { loadDriverPackage } from './package.js';
+import { bindUtcDates, typeParsers } from './postgres-types.js';
 
 /**
  * Whether queries with values run as named prepared statements: `'auto'` (the default) does where the
@@ -34,7 +33,13 @@ export interface PostgresDriverOptions {
   preparedStatements?: PreparedStatements | undefined;
   /** A URL that reaches the same database without a pooler, for the migrations' own connections. */
   directUrl?: string | undefined;
+  /** False: pg's own parsers and Date binding (see postgres-types.ts). */
+  typeParsing?: boolean | undefined;
 }
+
+/** How a connection sends values: as given, or with Dates as UTC text (postgres-types.ts). */
+type Binder = (values: readonly unknown[]) => readonly unknown[];
+const asIs: Binder = (values) => values;
 
 /** What one server connection turned out to be, read once when it is first used. */
 interface ConnectionProfile {
@@ -114,15 +119,17 @@ class PostgresConnection implements Connection {
     readonly names: StatementNames | undefined,
     readonly profile: ConnectionProfile,
     readonly context: ErrorContext,
+    readonly bind: Binder,
   ) {}
 
   async query<R = Row>(query: Sql): Promise<QueryResult<R>> {
     checkValues(query.values, MAX_PARAMETERS);
     const text = query.text;
-    const name = query.values.length > 0 ? this.names?.nameFor(text) : undefined;
+    const values = this.bind(query.values) as unknown[];
+    const name = values.length > 0 ? this.names?.nameFor(text) : undefined;
     let result;
     try {
-      result = await this.client.query({ text, values: query.values, ...(name === undefined ? {} : { name }) });
+      result = await this.client.query({ text, values, ...(name === undefined ? {} : { name }) });
     } catch (error) {
       // A value that failed to bind inside pg (a throwing toPostgres) leaves the name marked as prepared on this
       // client although the server never parsed it: a fresh name makes the next call parse again.
@@ -131,7 +138,7 @@ class PostgresConnection implements Connection {
       this.names!.forget(text);
       // Outside a transaction the statement can simply run again; inside one, the transaction is already aborted.
       if (this.client.getTransactionStatus() !== 'I') throw error;
-      result = await this.client.query({ text, values: query.values });
+      result = await this.client.query({ text, values });
     }
     return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
   }
@@ -165,8 +172,9 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     names: StatementNames | undefined,
     profile: ConnectionProfile,
     context: ErrorContext,
+    bind: Binder,
   ) {
-    super(client, names, profile, context);
+    super(client, names, profile, context, bind);
     this.#begin = schema === undefined ? 'BEGIN;\n' : `BEGIN;\nSET LOCAL search_path TO ${quoteIdentifierPart(schema)}, public;\n`;
   }
 
@@ -298,10 +306,14 @@ export class PostgresDriver implements Driver {
   readonly #names = new StatementNames();
   readonly #preparedStatements: PreparedStatements;
   readonly #profiles = new WeakMap<object, ConnectionProfile>();
+  readonly #bind: Binder;
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
-    const pg = require('pg') as typeof import('pg');
-    const config: PoolConfig = { ...options.engineArgs, connectionString: target.connectionString };
+    const pg = loadDriverPackage('pg', target.redacted);
+    const typeParsing = options.typeParsing !== false;
+    // The pool and the migrator's own clients share this config, parsers included; engineArgs.types wins.
+    const config: PoolConfig = { ...(typeParsing ? { types: typeParsers(pg.types) } : {}), ...options.engineArgs, connectionString: target.connectionString };
+    this.#bind = typeParsing ? bindUtcDates : asIs;
     if (options.schema !== undefined) {
       // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
       // A pooler may drop it; the first use of each connection checks that it took effect. The server splits
@@ -367,7 +379,7 @@ export class PostgresDriver implements Driver {
       client.release();
       throw this.#schemaNotInForce(known.schema);
     }
-    return new PostgresConnection(client, this.#namesFor(known), known, this.errorContext);
+    return new PostgresConnection(client, this.#namesFor(known), known, this.errorContext, this.#bind);
   }
 
   #namesFor(known: ConnectionProfile): StatementNames | undefined {
@@ -439,7 +451,7 @@ export class PostgresDriver implements Driver {
       await lock?.release();
       throw fromDriverError(error, this.#migrationContext);
     }
-    return new PostgresMigrationConnection(work, lock, this.#schema, this.#namesFor(known), known, this.#migrationContext);
+    return new PostgresMigrationConnection(work, lock, this.#schema, this.#namesFor(known), known, this.#migrationContext, this.#bind);
   }
 
   // Migrations use connections of their own, outside the pool: the lock and the work connection must not wait

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError, ConnectionError, LockTimeoutError, closedError, fromDriverError } from '../errors.js';
@@ -16,8 +15,8 @@ import {
   type Row,
   type Script,
 } from './driver.js';
-
-const require = createRequire(import.meta.url);
+import { loadDriverPackage } from './package.js';
+import { rowConverter } from './sqlite-types.js';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
@@ -27,6 +26,8 @@ export interface SqliteDriverOptions {
   engineArgs?: BetterSqlite3.Options | undefined;
   /** A serialized database (`Database#serialize()`) to open in memory instead of an empty one; `sqlite::memory:` only. */
   image?: Buffer | undefined;
+  /** False: values as better-sqlite3 returns them (see sqlite-types.ts). */
+  typeParsing?: boolean | undefined;
 }
 
 /** The busy timeout when `engineArgs.timeout` does not set one. */
@@ -67,15 +68,17 @@ export class SqliteDriver implements Driver {
   readonly engine: Database;
   readonly errorContext;
   readonly #filename: string;
-  readonly #statements = new Map<string, { statement: Statement; reader: boolean }>();
+  readonly #statements = new Map<string, { statement: Statement; reader: boolean; convert: ((rows: Row[]) => void) | undefined }>();
+  readonly #typeParsing: boolean;
   readonly #waiters: Array<() => void> = [];
   #busy = false;
   #closed = false;
   readonly #busyTimeoutMs: number;
 
   constructor(target: SqliteTarget, options: SqliteDriverOptions = {}) {
-    const Database = require('better-sqlite3') as typeof BetterSqlite3;
+    const Database = loadDriverPackage('better-sqlite3', target.redacted);
     this.#filename = target.filename;
+    this.#typeParsing = options.typeParsing !== false;
     this.errorContext = { target: target.redacted };
     this.#busyTimeoutMs = options.engineArgs?.timeout ?? DEFAULT_BUSY_TIMEOUT_MS;
     if (options.image !== undefined && target.filename !== ':memory:') {
@@ -163,8 +166,11 @@ export class SqliteDriver implements Driver {
     let cached = this.#statements.get(text);
     if (cached === undefined) {
       const statement = this.engine.prepare(text);
-      // `reader` is a native getter: read it once per statement, not once per call.
-      cached = { statement, reader: statement.reader };
+      // `reader` is a native getter: read it once per statement, not once per call; so are the columns.
+      const reader = statement.reader;
+      const convert = reader && this.#typeParsing ? rowConverter(statement.columns()) : undefined;
+      if (convert !== undefined) statement.safeIntegers(true);
+      cached = { statement, reader, convert };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
         this.#statements.delete(this.#statements.keys().next().value as string);
       }
@@ -173,6 +179,7 @@ export class SqliteDriver implements Driver {
     const values = bindable(query.values);
     if (cached.reader) {
       const rows = cached.statement.all(...values) as R[];
+      cached.convert?.(rows as Row[]);
       return { rows, rowCount: rows.length };
     }
     return { rows: [], rowCount: cached.statement.run(...values).changes };

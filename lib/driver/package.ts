@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { ConfigurationError } from '../errors.js';
+
+// `require`, not `import()`: drivers are constructed synchronously, and only the one a URI names is loaded.
+const require = createRequire(import.meta.url);
+
+/** The driver packages, optional peer dependencies: an application installs the one its URIs need. */
+interface DriverPackages {
+  pg: typeof import('pg');
+  'better-sqlite3': typeof BetterSqlite3;
+}
+
+/** Loads the driver package `name` for `target` (a redacted URI); a missing package is a `DRIVER_NOT_INSTALLED` error naming it. */
+export function loadDriverPackage<N extends keyof DriverPackages>(name: N, target: string): DriverPackages[N] {
+  try {
+    return require(name) as DriverPackages[N];
+  } catch (error) {
+    // Only the package itself missing; a broken install (a dependency of it missing, no native binding) stays as it is.
+    const missing = (error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);
+    if (!missing) throw error;
+    throw new ConfigurationError(
+      `${target} needs the ${name} package, which is not installed: run npm install ${name} ` +
+        '(sql-helpers lists pg and better-sqlite3 as optional peer dependencies, so only the one you use is installed)',
+      { code: 'DRIVER_NOT_INSTALLED', cause: error },
+    );
+  }
+}
