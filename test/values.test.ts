@@ -57,6 +57,9 @@ interface Sample {
 }
 const samples = table<Sample>('samples', { primaryKey: 'id' });
 
+// The comparison needs both databases in every pass, also where the runner narrows `dialects` to PostgreSQL.
+const BOTH: Dialect[] = ['sqlite', 'postgres'];
+
 const BELOW = Number.MAX_SAFE_INTEGER; // 2^53 − 1: the largest integer a number holds exactly
 const instant = new Date('2026-11-30T12:25:34.123Z');
 
@@ -112,7 +115,7 @@ const compared = (row: Sample) => {
 describe('the same JS values from SQLite and PostgreSQL', () => {
   const opened = new Map<Dialect, Opened>();
   before(async () => {
-    for (const dialect of dialects) {
+    for (const dialect of BOTH) {
       const handle = await open(dialect);
       opened.set(dialect, handle);
       await insertAll(handle.db);
@@ -229,7 +232,7 @@ describe('typeParsing: false returns the drivers’ own values', () => {
   it('rejects a typeParsing that is not a boolean', () => {
     assert.throws(
       () => new DatabaseManager('sqlite::memory:', '.', { typeParsing: 'no' as unknown as boolean }),
-      (error: unknown) => error instanceof ConfigurationError && error.code === 'INVALID_OPTION' && /typeParsing option must be true or false; got "no"/.test(error.message),
+      (error: unknown) => error instanceof ConfigurationError && error.code === 'INVALID_OPTION' && /option typeParsing must be true or false, got the string "no"/.test(error.message),
     );
   });
 });
