@@ -1,3 +1,5 @@
+import type { LockWait } from './driver/driver.js';
+
 /** Fields every sql-helpers error may carry; subclasses fill the ones that apply. */
 export interface ErrorDetails {
   /** Stable machine-readable code, e.g. `DUPLICATE_VERSION`. */
@@ -184,6 +186,25 @@ export class MigrationError extends SqlHelpersError {
     this.version = details.version;
     this.line = details.line;
     this.columnNumber = details.columnNumber;
+  }
+}
+
+/**
+ * A migration could not get a lock its statements needed within its lock timeout, on every attempt: `lockWait`
+ * says which lock and who held it (pid, application, state, the start of its query). Nothing of a transactional
+ * migration remains.
+ */
+export class DdlLockTimeoutError extends MigrationError {
+  readonly lockWait: LockWait | undefined;
+  readonly attempts: number;
+
+  constructor(
+    message: string,
+    details: ErrorDetails & { file: string; version: number; line?: number; columnNumber?: number; lockWait: LockWait | undefined; attempts: number },
+  ) {
+    super(message, { code: 'DDL_LOCK_TIMEOUT', ...details });
+    this.lockWait = details.lockWait;
+    this.attempts = details.attempts;
   }
 }
 

@@ -3,7 +3,7 @@ export { SyncResult, type Logger, type MigrationRun } from './migrations/migrato
 export type { AppliedMigration, MigrationListing, MigrationState, Problem, Target } from './migrations/plan.js';
 export { Session, Transaction } from './session.js';
 export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
-export type { Dialect, Row } from './driver/driver.js';
+export type { Dialect, LockBlocker, LockWait, Row } from './driver/driver.js';
 export { redactUri } from './uri.js';
 export { importMigrations, type ImportReport, type ImportedMigration } from './importers/convert.js';
 export { adopt, type AdoptOptions, type AdoptReport } from './importers/adopt.js';
@@ -29,6 +29,7 @@ export {
   MigrationFileError,
   MigrationStateError,
   MigrationError,
+  DdlLockTimeoutError,
 } from './errors.js';
 export {
   table,

@@ -2,6 +2,7 @@ import type { QueryResult } from './driver/driver.js';
 import { fromDriverError } from './errors.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
+import { ddlLockPolicy } from './migrations/lock-retry.js';
 import { Migrator, SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
 import { highestVersion, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
 import { ConnectionSession, Session, transactionOn, withConnection, type Transaction } from './session.js';
@@ -46,6 +47,15 @@ export interface DatabaseManagerOptions {
   directUrl?: string;
   /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
   lockTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long each migration's statements may wait for a table lock (`lock_timeout`, set per migration)
+   * before the migration is rolled back and tried again; bounds how long queries queued behind an `ALTER TABLE` stall.
+   * Default 5000; 0 waits without limit. A file's `-- sql-helpers:lock-timeout 30s` line overrides it. Not the
+   * migration lock's wait: that is `lockTimeoutMs`.
+   */
+  ddlLockTimeoutMs?: number;
+  /** PostgreSQL: how many times a transactional migration that timed out on a lock is tried (timeouts growing up to `ddlLockTimeoutMs`); default 5. */
+  ddlLockAttempts?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
   allowOutOfOrder?: boolean;
   /** Receives one line per migration applied; e.g. `console`. */
@@ -75,6 +85,8 @@ export class DatabaseManager extends Session {
   #closed = false;
 
   constructor(uri: string, migrationsDir: string, options: DatabaseManagerOptions = {}) {
+    // Checked before the driver opens anything, so a bad value leaves no pool or file handle behind.
+    const ddlLock = ddlLockPolicy(options);
     const driver = createDriver(uri, {
       engineArgs: options.engineArgs,
       schema: options.schema,
@@ -88,6 +100,7 @@ export class DatabaseManager extends Session {
       versionTable: options.versionTable ?? DEFAULT_VERSION_TABLE,
       schema: options.schema,
       lockTimeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      ddlLock,
       allowOutOfOrder: options.allowOutOfOrder ?? false,
       logger: options.logger,
     });

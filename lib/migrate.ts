@@ -10,6 +10,7 @@ import { importMigrations } from './importers/convert.js';
 import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
+import { parseDuration } from './migrations/duration.js';
 import { redactUri } from './uri.js';
 
 /** The database used when neither --database nor DATABASE_URL is given. */
@@ -49,6 +50,8 @@ Options:
   --direct-url URL     PostgreSQL: the same database past any pooler, for the migrations' connections
   --table NAME         version table (default sql_helpers_migrations)
   --lock-timeout MS    how long to wait for another migrating process (default 300000)
+  --ddl-lock-timeout T PostgreSQL: how long a migration may wait for a table lock per attempt (5s; 0 = no limit)
+  --ddl-lock-attempts N PostgreSQL: attempts of a migration that timed out on a lock (default 5)
   --allow-out-of-order apply pending files older than the newest applied one
   --from-table NAME    with adopt: the tool's version table, when not its default
   --stack              show the stack trace of an error
@@ -68,6 +71,8 @@ const OPTIONS = {
   'direct-url': { type: 'string' },
   table: { type: 'string' },
   'lock-timeout': { type: 'string' },
+  'ddl-lock-timeout': { type: 'string' },
+  'ddl-lock-attempts': { type: 'string' },
   'allow-out-of-order': { type: 'boolean' },
   'from-table': { type: 'string' },
   stack: { type: 'boolean' },
@@ -129,6 +134,12 @@ function parse(argv: string[]): { command: string; arg: string | undefined; sour
   const values = parsed.values as Values;
   if (values['lock-timeout'] !== undefined && !/^\d+$/.test(values['lock-timeout'])) {
     throw new UsageError(`--lock-timeout takes milliseconds, got "${values['lock-timeout']}"`);
+  }
+  if (values['ddl-lock-timeout'] !== undefined && parseDuration(values['ddl-lock-timeout']) === undefined) {
+    throw new UsageError(`--ddl-lock-timeout takes a duration (250ms, 5s, 1min, milliseconds, or off), got "${values['ddl-lock-timeout']}"`);
+  }
+  if (values['ddl-lock-attempts'] !== undefined && !/^\d+$/.test(values['ddl-lock-attempts'])) {
+    throw new UsageError(`--ddl-lock-attempts takes a whole number, got "${values['ddl-lock-attempts']}"`);
   }
   return { command, arg: rest[0], source: rest[1], values };
 }
@@ -208,6 +219,8 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
     directUrl: values['direct-url'],
     versionTable: values.table,
     lockTimeoutMs: values['lock-timeout'] === undefined ? undefined : Number(values['lock-timeout']),
+    ddlLockTimeoutMs: values['ddl-lock-timeout'] === undefined ? undefined : parseDuration(values['ddl-lock-timeout']),
+    ddlLockAttempts: values['ddl-lock-attempts'] === undefined ? undefined : Number(values['ddl-lock-attempts']),
     allowOutOfOrder: values['allow-out-of-order'],
     logger: json ? undefined : { info: (message) => io.out(message), warn: (message) => io.err(message) },
   });
@@ -292,7 +305,7 @@ function describe(error: unknown, showStack: boolean): { text: string; document:
   const err = error as Error & Partial<SqlHelpersError> & { file?: string; line?: number };
   const message = redactUri(String(err?.message ?? error));
   const document: Record<string, unknown> = { name: err?.name ?? 'Error', code: err?.code ?? 'UNEXPECTED', message };
-  for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions'] as const) {
+  for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions', 'lockWait'] as const) {
     const value = (err as unknown as Record<string, unknown>)?.[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) document[key] = value;
   }

@@ -20,6 +20,7 @@ const POOLED_SUITES = [
   'faults',
   'session',
   'cli',
+  'zero-downtime',
 ];
 
 interface Counts {
