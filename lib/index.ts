@@ -6,6 +6,9 @@ export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
 export type { Dialect, LockBlocker, LockWait, Row } from './driver/driver.js';
 export { redactUri } from './uri.js';
 export { importMigrations, type ImportReport, type ImportedMigration } from './importers/convert.js';
+export { lintSql, lintFiles, type LintFinding, type LintReport } from './lint/lint.js';
+export { LINT_RULES } from './lint/rules/index.js';
+export type { LintRule } from './lint/rule.js';
 export { adopt, type AdoptOptions, type AdoptReport } from './importers/adopt.js';
 export type { ToolName } from './importers/importer.js';
 export {

@@ -11,6 +11,7 @@ import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
 import { parseDuration } from './migrations/duration.js';
+import { lintFiles, migrationFilesOf, type LintReport } from './lint/lint.js';
 import { redactUri } from './uri.js';
 
 /** The database used when neither --database nor DATABASE_URL is given. */
@@ -38,6 +39,8 @@ Commands:
   import <tool> <src>  convert another tool's migrations folder into --dir, with a mapping file
                        (golang-migrate, goose, dbmate, flyway, node-pg-migrate, postgrator)
   adopt <tool>         stamp the versions that tool recorded in its version table, after import
+  lint [files…]        check migrations (the given files, else the pending ones) for statements that lock or
+                       rewrite busy tables, with the PostgreSQL parser (needs libpg-query); exit 1 on findings
 
 Options:
   -d, --database URL   database URI (else $DATABASE_URL, else ${DEFAULT_DATABASE})
@@ -58,7 +61,7 @@ Options:
   -h, --help           show this help
   -V, --version        print the version
 
-Exit codes: 0 done, 1 failed, 2 bad usage, 3 not up to date (status --check).`;
+Exit codes: 0 done, 1 failed (lint: found something), 2 bad usage, 3 not up to date (status --check).`;
 
 const OPTIONS = {
   database: { type: 'string', short: 'd' },
@@ -81,7 +84,7 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 /** What a command needs in its argument list. */
-const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: string }> = {
+const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: string; variadic?: boolean }> = {
   sync: { args: 0 },
   status: { args: 0 },
   current: { args: 0 },
@@ -95,6 +98,7 @@ const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: 
   history: { args: 0 },
   import: { args: 2, argName: 'tool> <source-dir' },
   adopt: { args: 1, argName: 'tool' },
+  lint: { args: 0, variadic: true },
 };
 
 class UsageError extends Error {
@@ -115,7 +119,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function parse(argv: string[]): { command: string; arg: string | undefined; source: string | undefined; values: Values } {
+function parse(argv: string[]): { command: string; arg: string | undefined; source: string | undefined; rest: string[]; values: Values } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -127,7 +131,7 @@ function parse(argv: string[]): { command: string; arg: string | undefined; sour
   const [command = 'sync', ...rest] = parsed.positionals;
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-  if (rest.length > spec.args) throw new UsageError(`too many arguments for ${command}: ${rest.slice(spec.args).join(' ')}`);
+  if (!spec.variadic && rest.length > spec.args) throw new UsageError(`too many arguments for ${command}: ${rest.slice(spec.args).join(' ')}`);
   if (!spec.optional && rest.length < spec.args) {
     throw new UsageError(`${command} needs ${spec.args === 1 ? `a ${spec.argName}` : 'two arguments'}: sql-helpers-migrate ${command} <${spec.argName}>`);
   }
@@ -141,7 +145,7 @@ function parse(argv: string[]): { command: string; arg: string | undefined; sour
   if (values['ddl-lock-attempts'] !== undefined && !/^\d+$/.test(values['ddl-lock-attempts'])) {
     throw new UsageError(`--ddl-lock-attempts takes a whole number, got "${values['ddl-lock-attempts']}"`);
   }
-  return { command, arg: rest[0], source: rest[1], values };
+  return { command, arg: rest[0], source: rest[1], rest, values };
 }
 
 function table(rows: string[][]): string {
@@ -191,7 +195,14 @@ async function newMigration(dir: string, name: string, withDown: boolean): Promi
   return files.map((file) => join(dir, file));
 }
 
-async function runCommand(command: string, arg: string | undefined, values: Values, io: Output, source?: string): Promise<number> {
+function lintOutput(report: LintReport): string {
+  const lines = report.findings.map((finding) => `${finding.file}:${finding.line}:${finding.column}: ${finding.rule}: ${finding.message}\n  why: ${finding.why}\n  instead: ${finding.recipe}`);
+  for (const file of report.skipped) lines.push(`${file}: skipped (SQLite only)`);
+  lines.push(`${report.findings.length} finding(s) in ${report.checked.length} file(s)`);
+  return lines.join('\n');
+}
+
+async function runCommand(command: string, arg: string | undefined, values: Values, io: Output, source?: string, rest: string[] = []): Promise<number> {
   const dir = values.dir ?? DEFAULT_DIR;
   const json = values.json === true;
   const emit = (document: Record<string, unknown>) => io.out(JSON.stringify(document, null, 2));
@@ -208,6 +219,12 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
     else io.out([...report.migrations.flatMap((entry) => [`${entry.from.join(' + ')} -> ${entry.to.join(' + ')}`, ...entry.notes.map((note) => `  ${note}`)]),
       `imported ${report.migrations.length} ${arg} migration(s) into ${dir}${report.renumbered ? ', renumbered 1, 2, 3… (its versions are not integers below 2^53)' : ''}; mapping in ${report.mappingFile}`].join('\n'));
     return ExitCode.OK;
+  }
+  if (command === 'lint' && rest.length > 0) {
+    const report = await lintFiles(rest);
+    if (json) emit({ command, ...report });
+    else io.out(lintOutput(report));
+    return report.findings.length > 0 ? ExitCode.FAILED : ExitCode.OK;
   }
   if (command === 'drop' && values.yes !== true) {
     throw new UsageError('drop deletes every table, view, sequence and type of the schema; run it again with --yes');
@@ -286,6 +303,13 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
         else io.out(report.stamped.length > 0 ? `adopted: stamped ${report.stamped.length} version(s) that ${arg} had applied` : `nothing to stamp: ${report.applied.length === 0 ? `${arg} applied nothing` : 'already adopted'}`);
         return ExitCode.OK;
       }
+      case 'lint': {
+        const pending = (await db.compare()).comparison.pending.map((migration) => migration.version);
+        const report = await lintFiles(await migrationFilesOf(dir, pending));
+        if (json) emit({ ...base, ...report });
+        else io.out(lintOutput(report));
+        return report.findings.length > 0 ? ExitCode.FAILED : ExitCode.OK;
+      }
       case 'verify': {
         const report = await db.verify();
         if (json) emit({ ...base, ...report });
@@ -320,7 +344,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
   let json = argv.includes('--json');
   let showStack = argv.includes('--stack');
   try {
-    const { command, arg, source, values } = parse(argv);
+    const { command, arg, source, rest, values } = parse(argv);
     json = values.json === true;
     showStack = values.stack === true;
     if (values.help) {
@@ -331,7 +355,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
       io.out(packageVersion());
       return ExitCode.OK;
     }
-    return await runCommand(command, arg, values, io, source);
+    return await runCommand(command, arg, values, io, source, rest);
   } catch (error) {
     const usage = error instanceof UsageError;
     const { text, document } = describe(error, showStack);
