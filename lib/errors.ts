@@ -1,3 +1,5 @@
+import type { LockWait } from './driver/driver.js';
+
 // Every error code, by the class that carries it: `e.code` is one of its class's codes, so comparing it with
 // a code that does not exist fails to compile. A new code is one line in its class's union (and docs/errors.md).
 
@@ -26,7 +28,8 @@ export type ConfigurationErrorCode =
   | 'DRIVER_NOT_INSTALLED'
   | 'SCHEMA_NOT_IN_FORCE'
   | 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION'
-  | 'UNKNOWN_TOOL';
+  | 'UNKNOWN_TOOL'
+  | 'LINT_PARSER_MISSING';
 
 export type ConnectionErrorCode =
   | 'CONNECTION_FAILED'
@@ -62,6 +65,9 @@ export type MigrationFileErrorCode =
   | 'MIGRATIONS_DIR_MISSING'
   | 'MIGRATIONS_DIR_UNREADABLE'
   | 'UNREADABLE_FILE'
+  | 'BAD_MARKER'
+  | 'UNKNOWN_MARKER'
+  | 'UNKNOWN_LINT_RULE'
   | 'IMPORT_NOTHING'
   | 'IMPORT_SOURCE_UNREADABLE'
   | 'IMPORT_TARGET_EXISTS'
@@ -86,6 +92,8 @@ export type MigrationStateErrorCode =
   | 'ADOPT_NO_TABLE'
   | 'ADOPT_UNKNOWN_VERSION';
 
+export type MigrationErrorCode = 'MIGRATION_FAILED' | 'DDL_LOCK_TIMEOUT';
+
 /** Every code any sql-helpers error carries. */
 export type ErrorCode =
   | RootErrorCode
@@ -99,7 +107,7 @@ export type ErrorCode =
   | 'UNSAFE_INTEGER'
   | 'NO_RESULT_FOUND'
   | 'MULTIPLE_RESULTS_FOUND'
-  | 'MIGRATION_FAILED';
+  | MigrationErrorCode;
 
 /** Fields every sql-helpers error may carry; subclasses fill the ones that apply. */
 export interface ErrorDetails<Code extends ErrorCode = ErrorCode> {
@@ -326,7 +334,7 @@ export class MigrationStateError extends SqlHelpersError {
 
 /** A migration's SQL failed; its transaction was rolled back. Points at file, line and column. */
 export class MigrationError extends SqlHelpersError {
-  declare readonly code: 'MIGRATION_FAILED';
+  declare readonly code: MigrationErrorCode;
   readonly file: string;
   readonly version: number;
   readonly line: number | undefined;
@@ -334,13 +342,33 @@ export class MigrationError extends SqlHelpersError {
 
   constructor(
     message: string,
-    details: ErrorDetails<'MIGRATION_FAILED'> & { file: string; version: number; line?: number; columnNumber?: number },
+    details: ErrorDetails<MigrationErrorCode> & { file: string; version: number; line?: number; columnNumber?: number },
   ) {
     super(message, { code: 'MIGRATION_FAILED', ...details });
     this.file = details.file;
     this.version = details.version;
     this.line = details.line;
     this.columnNumber = details.columnNumber;
+  }
+}
+
+/**
+ * A migration could not get a lock its statements needed within its lock timeout, on every attempt: `lockWait`
+ * says which lock and who held it (pid, application, state, the start of its query). Nothing of a transactional
+ * migration remains.
+ */
+export class DdlLockTimeoutError extends MigrationError {
+  declare readonly code: 'DDL_LOCK_TIMEOUT';
+  readonly lockWait: LockWait | undefined;
+  readonly attempts: number;
+
+  constructor(
+    message: string,
+    details: ErrorDetails<'DDL_LOCK_TIMEOUT'> & { file: string; version: number; line?: number; columnNumber?: number; lockWait: LockWait | undefined; attempts: number },
+  ) {
+    super(message, { code: 'DDL_LOCK_TIMEOUT', ...details });
+    this.lockWait = details.lockWait;
+    this.attempts = details.attempts;
   }
 }
 

@@ -3,9 +3,12 @@ export { SyncResult, type Logger, type MigrationRun } from './migrations/migrato
 export type { AppliedMigration, MigrationListing, MigrationState, Problem, Target } from './migrations/plan.js';
 export { Session, Transaction } from './session.js';
 export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';
-export type { Dialect, EngineArgs, Engines, Row } from './driver/driver.js';
+export type { Dialect, EngineArgs, Engines, LockBlocker, LockWait, Row } from './driver/driver.js';
 export { redactUri } from './uri.js';
 export { importMigrations, type ImportReport, type ImportedMigration } from './importers/convert.js';
+export { lintSql, lintFiles, type LintFinding, type LintReport } from './lint/lint.js';
+export { LINT_RULES } from './lint/rules/index.js';
+export type { LintRule } from './lint/rule.js';
 export { adopt, type AdoptOptions, type AdoptReport } from './importers/adopt.js';
 export type { ToolName } from './importers/importer.js';
 export {
@@ -30,6 +33,7 @@ export {
   MigrationFileError,
   MigrationStateError,
   MigrationError,
+  DdlLockTimeoutError,
   type ErrorCode,
   type RootErrorCode,
   type ConfigurationErrorCode,
@@ -38,6 +42,7 @@ export {
   type QueryErrorCode,
   type MigrationFileErrorCode,
   type MigrationStateErrorCode,
+  type MigrationErrorCode,
 } from './errors.js';
 export {
   table,

@@ -11,6 +11,8 @@ import { DatabaseManager, DatabaseStatus, statusOf } from './manager.js';
 import { versionDigitsOf } from './migrations/files.js';
 import type { MigrationRun } from './migrations/migrator.js';
 import type { MigrationListing } from './migrations/plan.js';
+import { parseDuration } from './migrations/duration.js';
+import { lintFiles, migrationFilesOf, type LintReport } from './lint/lint.js';
 import { redactText } from './uri.js';
 
 /** The database used when neither --database nor DATABASE_URL is given. */
@@ -38,6 +40,8 @@ Commands:
   import <tool> <src>  convert another tool's migrations folder into --dir, with a mapping file
                        (golang-migrate, goose, dbmate, flyway, node-pg-migrate, postgrator)
   adopt <tool>         stamp the versions that tool recorded in its version table, after import
+  lint [files…]        check migrations (the given files, else the pending ones) for statements that lock or
+                       rewrite busy tables, with the PostgreSQL parser (needs libpg-query); exit 1 on findings
 
 Options:
   -d, --database URL   database URI (else $DATABASE_URL, else ${DEFAULT_DATABASE})
@@ -50,13 +54,15 @@ Options:
   --direct-url URL     PostgreSQL: the same database past any pooler, for the migrations' connections
   --table NAME         version table (default sql_helpers_migrations)
   --lock-timeout MS    how long to wait for another migrating process (default 300000)
+  --ddl-lock-timeout T PostgreSQL: how long a migration may wait for a table lock per attempt (5s; 0 = no limit)
+  --ddl-lock-attempts N PostgreSQL: attempts of a migration that timed out on a lock (default 5)
   --allow-out-of-order apply pending files older than the newest applied one
   --from-table NAME    with adopt: the tool's version table, when not its default
   --stack              show the stack trace of an error
   -h, --help           show this help
   -V, --version        print the version
 
-Exit codes: 0 done, 1 failed, 2 bad usage, 3 not up to date (status --check).`;
+Exit codes: 0 done, 1 failed (lint: found something), 2 bad usage, 3 not up to date (status --check).`;
 
 const OPTIONS = {
   database: { type: 'string', short: 'd' },
@@ -69,6 +75,8 @@ const OPTIONS = {
   'direct-url': { type: 'string' },
   table: { type: 'string' },
   'lock-timeout': { type: 'string' },
+  'ddl-lock-timeout': { type: 'string' },
+  'ddl-lock-attempts': { type: 'string' },
   'allow-out-of-order': { type: 'boolean' },
   'from-table': { type: 'string' },
   stack: { type: 'boolean' },
@@ -77,7 +85,7 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 /** What a command needs in its argument list. */
-const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: string }> = {
+const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: string; variadic?: boolean }> = {
   sync: { args: 0 },
   status: { args: 0 },
   current: { args: 0 },
@@ -91,6 +99,7 @@ const COMMANDS: Record<string, { args: 0 | 1 | 2; optional?: boolean; argName?: 
   history: { args: 0 },
   import: { args: 2, argName: 'tool> <source-dir' },
   adopt: { args: 1, argName: 'tool' },
+  lint: { args: 0, variadic: true },
 };
 
 class UsageError extends Error {
@@ -111,7 +120,7 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function parse(argv: string[]): { command: string; arg: string | undefined; source: string | undefined; values: Values } {
+function parse(argv: string[]): { command: string; arg: string | undefined; source: string | undefined; rest: string[]; values: Values } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
@@ -123,7 +132,7 @@ function parse(argv: string[]): { command: string; arg: string | undefined; sour
   const [command = 'sync', ...rest] = parsed.positionals;
   const spec = COMMANDS[command];
   if (!spec) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-  if (rest.length > spec.args) throw new UsageError(`too many arguments for ${command}: ${rest.slice(spec.args).join(' ')}`);
+  if (!spec.variadic && rest.length > spec.args) throw new UsageError(`too many arguments for ${command}: ${rest.slice(spec.args).join(' ')}`);
   if (!spec.optional && rest.length < spec.args) {
     throw new UsageError(`${command} needs ${spec.args === 1 ? `a ${spec.argName}` : 'two arguments'}: sql-helpers-migrate ${command} <${spec.argName}>`);
   }
@@ -131,7 +140,13 @@ function parse(argv: string[]): { command: string; arg: string | undefined; sour
   if (values['lock-timeout'] !== undefined && !/^\d+$/.test(values['lock-timeout'])) {
     throw new UsageError(`--lock-timeout takes milliseconds, got "${values['lock-timeout']}"`);
   }
-  return { command, arg: rest[0], source: rest[1], values };
+  if (values['ddl-lock-timeout'] !== undefined && parseDuration(values['ddl-lock-timeout']) === undefined) {
+    throw new UsageError(`--ddl-lock-timeout takes a duration (250ms, 5s, 1min, milliseconds, or off), got "${values['ddl-lock-timeout']}"`);
+  }
+  if (values['ddl-lock-attempts'] !== undefined && !/^\d+$/.test(values['ddl-lock-attempts'])) {
+    throw new UsageError(`--ddl-lock-attempts takes a whole number, got "${values['ddl-lock-attempts']}"`);
+  }
+  return { command, arg: rest[0], source: rest[1], rest, values };
 }
 
 function table(rows: string[][]): string {
@@ -189,7 +204,14 @@ async function newMigration(dir: string, name: string, withDown: boolean): Promi
   return files.map((file) => join(dir, file));
 }
 
-async function runCommand(command: string, arg: string | undefined, values: Values, io: Output, source?: string): Promise<number> {
+function lintOutput(report: LintReport): string {
+  const lines = report.findings.map((finding) => `${finding.file}:${finding.line}:${finding.column}: ${finding.rule}: ${finding.message}\n  why: ${finding.why}\n  instead: ${finding.recipe}`);
+  for (const file of report.skipped) lines.push(`${file}: skipped (SQLite only)`);
+  lines.push(`${report.findings.length} finding(s) in ${report.checked.length} file(s)`);
+  return lines.join('\n');
+}
+
+async function runCommand(command: string, arg: string | undefined, values: Values, io: Output, source?: string, rest: string[] = []): Promise<number> {
   const dir = values.dir ?? DEFAULT_DIR;
   const json = values.json === true;
   const emit = (document: Record<string, unknown>) => io.out(JSON.stringify(document, null, 2));
@@ -207,6 +229,12 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
       `imported ${report.migrations.length} ${arg} migration(s) into ${dir}${report.renumbered ? ', renumbered 1, 2, 3… (its versions are not integers below 2^53)' : ''}; mapping in ${report.mappingFile}`].join('\n'));
     return ExitCode.OK;
   }
+  if (command === 'lint' && rest.length > 0) {
+    const report = await lintFiles(rest);
+    if (json) emit({ command, ...report });
+    else io.out(lintOutput(report));
+    return report.findings.length > 0 ? ExitCode.FAILED : ExitCode.OK;
+  }
   if (command === 'drop' && values.yes !== true) {
     throw new UsageError('drop deletes every table, view, sequence and type of the schema; run it again with --yes');
   }
@@ -217,6 +245,8 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
     directUrl: values['direct-url'],
     versionTable: values.table,
     lockTimeoutMs: values['lock-timeout'] === undefined ? undefined : Number(values['lock-timeout']),
+    ddlLockTimeoutMs: values['ddl-lock-timeout'] === undefined ? undefined : parseDuration(values['ddl-lock-timeout']),
+    ddlLockAttempts: values['ddl-lock-attempts'] === undefined ? undefined : Number(values['ddl-lock-attempts']),
     allowOutOfOrder: values['allow-out-of-order'],
     logger: json ? undefined : { info: (message) => io.out(message), warn: (message) => io.err(message) },
   });
@@ -282,6 +312,13 @@ async function runCommand(command: string, arg: string | undefined, values: Valu
         else io.out(report.stamped.length > 0 ? `adopted: stamped ${report.stamped.length} version(s) that ${arg} had applied` : `nothing to stamp: ${report.applied.length === 0 ? `${arg} applied nothing` : 'already adopted'}`);
         return ExitCode.OK;
       }
+      case 'lint': {
+        const pending = (await db.compare()).comparison.pending.map((migration) => migration.version);
+        const report = await lintFiles(await migrationFilesOf(dir, pending));
+        if (json) emit({ ...base, ...report });
+        else io.out(lintOutput(report));
+        return report.findings.length > 0 ? ExitCode.FAILED : ExitCode.OK;
+      }
       case 'verify': {
         const report = await db.verify();
         if (json) emit({ ...base, ...report });
@@ -301,7 +338,7 @@ function describe(error: unknown, showStack: boolean): { text: string; document:
   const err = error as Error & Partial<SqlHelpersError> & { file?: string; line?: number };
   const message = redactText(String(err?.message ?? error));
   const document: Record<string, unknown> = { name: err?.name ?? 'Error', code: err?.code ?? 'UNEXPECTED', message };
-  for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions'] as const) {
+  for (const key of ['file', 'line', 'columnNumber', 'version', 'sqlState', 'files', 'versions', 'lockWait'] as const) {
     const value = (err as unknown as Record<string, unknown>)?.[key];
     if (value !== undefined && !(Array.isArray(value) && value.length === 0)) document[key] = value;
   }
@@ -316,7 +353,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
   let json = argv.includes('--json');
   let showStack = argv.includes('--stack');
   try {
-    const { command, arg, source, values } = parse(argv);
+    const { command, arg, source, rest, values } = parse(argv);
     json = values.json === true;
     showStack = values.stack === true;
     if (values.help) {
@@ -327,7 +364,7 @@ export async function main(argv: string[], io: Output = { out: (t) => console.lo
       io.out(packageVersion());
       return ExitCode.OK;
     }
-    return await runCommand(command, arg, values, io, source);
+    return await runCommand(command, arg, values, io, source, rest);
   } catch (error) {
     const usage = error instanceof UsageError;
     const { text, document } = describe(error, showStack);

@@ -1,5 +1,6 @@
 import { ConfigurationError } from './errors.js';
 import type { Dialect, EngineArgs } from './driver/driver.js';
+import { ddlLockPolicy, type DdlLockPolicy } from './migrations/lock-retry.js';
 import type { Logger } from './migrations/migrator.js';
 import { quoteIdentifierPart } from './sql.js';
 
@@ -23,6 +24,15 @@ export interface DatabaseManagerOptions<D extends Dialect = Dialect> {
   directUrl?: string;
   /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
   lockTimeoutMs?: number;
+  /**
+   * PostgreSQL: how long each migration's statements may wait for a table lock (`lock_timeout`, set per migration)
+   * before the migration is rolled back and tried again; bounds how long queries queued behind an `ALTER TABLE` stall.
+   * Default 5000; 0 waits without limit. A file's `-- sql-helpers:lock-timeout 30s` line overrides it. Not the
+   * migration lock's wait: that is `lockTimeoutMs`.
+   */
+  ddlLockTimeoutMs?: number;
+  /** PostgreSQL: how many times a transactional migration that timed out on a lock is tried (timeouts growing up to `ddlLockTimeoutMs`); default 5. */
+  ddlLockAttempts?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
   allowOutOfOrder?: boolean;
   /**
@@ -46,6 +56,7 @@ export interface ResolvedOptions {
   sqliteImage: Buffer | undefined;
   typeParsing: boolean | undefined;
   lockTimeoutMs: number;
+  ddlLock: DdlLockPolicy;
   allowOutOfOrder: boolean;
   logger: Logger | undefined;
 }
@@ -62,6 +73,8 @@ const KNOWN = [
   'preparedStatements',
   'directUrl',
   'lockTimeoutMs',
+  'ddlLockTimeoutMs',
+  'ddlLockAttempts',
   'allowOutOfOrder',
   'logger',
   'sqliteImage',
@@ -143,6 +156,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     sqliteImage,
     typeParsing,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    ddlLock: ddlLockPolicy(options),
     allowOutOfOrder: allowOutOfOrder ?? false,
     logger: logger as Logger | undefined,
   };

@@ -23,6 +23,7 @@ const POOLED_SUITES = [
   'session',
   'cli',
   'values',
+  'zero-downtime',
 ];
 
 /** Suites run again on every other PostgreSQL major. */

@@ -35,11 +35,56 @@ export interface Script {
   statements: Statement[];
 }
 
+/** A session that holds a lock another one waits for, as `pg_stat_activity` shows it. */
+export interface LockBlocker {
+  pid: number;
+  applicationName: string;
+  user: string | null;
+  /** `active`, `idle in transaction`, … */
+  state: string | null;
+  /** How long its transaction (else its query) has been running, in seconds. */
+  seconds: number | null;
+  /** The lock modes it holds on the relation waited for (`AccessShareLock`, …), when it is a relation. */
+  heldModes: string[];
+  /** The start of its current or last query, string literals hidden, at most `QUERY_EXCERPT` characters. */
+  query: string;
+}
+
+/** What a migration waits for while it waits for a lock, and who holds it. */
+export interface LockWait {
+  /** The relation (schema-qualified as the server prints it), or `null` for another kind of lock. */
+  relation: string | null;
+  /** `relation`, `transactionid`, `tuple`, … (pg_locks.locktype). */
+  lockType: string;
+  /** The mode wanted: `AccessExclusiveLock`, … */
+  mode: string;
+  blockers: LockBlocker[];
+}
+
+/**
+ * How long a migration may wait for locks and run. Drivers without a lock queue (SQLite: a writer never blocks
+ * readers in WAL mode, and the write lock is bounded by the busy timeout) ignore them.
+ */
+export interface ScriptLimits {
+  /** `lock_timeout` in milliseconds; 0 for none. */
+  lockTimeoutMs: number;
+  /** `statement_timeout` in milliseconds, 0 for none; `undefined` leaves the server's setting. */
+  statementTimeoutMs: number | undefined;
+  /** A short ASCII name (the file) shown in `application_name` while the migration runs. */
+  label: string;
+  /** Called when the script has been waiting for a lock for a while, with what it waits for. */
+  onLockWait?: ((wait: LockWait) => void) | undefined;
+  /** Called when the limits cannot be enforced on this connection, with why. */
+  onUnenforced?: ((reason: string) => void) | undefined;
+}
+
 /** Thrown by `runScript`: the driver's error and, when known, the offset in `Script.text` where it happened. */
 export class ScriptFailure extends Error {
   constructor(
     readonly error: unknown,
     readonly offset: number | undefined,
+    /** What the script was last seen waiting for, when it failed waiting for a lock. */
+    readonly lockWait?: LockWait,
   ) {
     super('migration script failed', { cause: error });
   }
@@ -57,10 +102,10 @@ export interface Connection {
 export interface MigrationConnection {
   /** Runs one statement with bound values. */
   query<R = Row>(query: Sql): Promise<QueryResult<R>>;
-  /** Runs `script`, then `record(this)`, as one atomic unit: both or neither. */
-  applyAtomically(script: Script, record: () => Promise<void>): Promise<void>;
-  /** Runs `script` statement by statement outside any transaction, then `record()`. */
-  applyOutsideTransaction(script: Script, record: () => Promise<void>): Promise<void>;
+  /** Runs `script`, then `record(this)`, as one atomic unit: both or neither; within `limits` where given. */
+  applyAtomically(script: Script, record: () => Promise<void>, limits?: ScriptLimits): Promise<void>;
+  /** Runs `script` statement by statement outside any transaction, then `record()`; `limits` apply per statement. */
+  applyOutsideTransaction(script: Script, record: () => Promise<void>, limits?: ScriptLimits): Promise<void>;
   /** Drops every table, view, sequence and type of the managed schema, atomically where the database can. */
   dropEverything(): Promise<void>;
   /** Finishes any open work, releases the lock and gives the connection back. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
 import { ConfigurationError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
@@ -14,7 +15,9 @@ import {
   type QueryResult,
   type Row,
   type Script,
+  type ScriptLimits,
 } from './driver.js';
+import { LockWatcher } from './postgres-blockers.js';
 import { AdvisoryLock } from './postgres-lock.js';
 import { loadDriverPackage } from './package.js';
 import { bindUtcDates, typeParsers } from './postgres-types.js';
@@ -156,6 +159,29 @@ class PostgresConnection implements Connection {
   }
 }
 
+// lock_not_available (a lock_timeout) and query_canceled (a statement_timeout): replaying the file to locate the
+// failing statement would only wait as long again.
+const TIMEOUT_CODES = new Set(['55P03', '57014']);
+
+// While a migration runs, how often its lock waits are looked at: twice per lock timeout, each second without one.
+const watchPeriod = (limits: ScriptLimits) => (limits.lockTimeoutMs > 0 ? Math.max(10, Math.floor(limits.lockTimeoutMs / 2)) : 1000);
+
+/** What a migration's session calls itself while it runs: a token to find it by, then its file, in printable ASCII. */
+function applicationName(label: string): { name: string; prefix: string } {
+  const prefix = `sql-helpers ${randomBytes(4).toString('hex')} `;
+  return { prefix, name: (prefix + label.replace(/[^\x20-\x7e]/g, '?')).slice(0, 63) };
+}
+
+const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+// The settings a script runs under; `scope` 'LOCAL' for a transaction, '' for the session (no-transaction files).
+function settings(limits: ScriptLimits, name: string, scope: 'LOCAL' | ''): string {
+  const set = scope === 'LOCAL' ? 'SET LOCAL' : 'SET';
+  let text = `${set} lock_timeout = ${limits.lockTimeoutMs};\n${set} application_name = ${literal(name)};\n`;
+  if (limits.statementTimeoutMs !== undefined) text += `${set} statement_timeout = ${limits.statementTimeoutMs};\n`;
+  return text;
+}
+
 // A SET (without LOCAL) in a migration outlives its transaction on the server connection, which a transaction
 // pooler then hands to application clients: undo those before committing, in the same message.
 const COMMIT_CLEAN = 'RESET ALL; RESET ROLE; COMMIT';
@@ -173,6 +199,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     profile: ConnectionProfile,
     context: ErrorContext,
     bind: Binder,
+    readonly watcher: LockWatcher,
   ) {
     super(client, names, profile, context, bind);
     this.#begin = schema === undefined ? 'BEGIN;\n' : `BEGIN;\nSET LOCAL search_path TO ${quoteIdentifierPart(schema)}, public;\n`;
@@ -196,12 +223,12 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
   // PostgreSQL reports a position only for errors it finds while parsing. For a runtime error (a constraint,
   // a missing table) in a file of several statements, replay them one by one in a transaction that is rolled
   // back, to find the statement that fails; only when the file failed fast, as a replay costs its run again.
-  async #locate(script: Script, original: unknown, elapsedMs: number): Promise<number | undefined> {
+  async #locate(script: Script, begin: string, original: unknown, elapsedMs: number): Promise<number | undefined> {
     if (script.statements.length === 1) return script.statements[0]!.offset;
-    if (elapsedMs > REPLAY_LIMIT_MS) return undefined;
     const code = (original as { code?: unknown }).code;
+    if (elapsedMs > REPLAY_LIMIT_MS || TIMEOUT_CODES.has(code as string)) return undefined;
     try {
-      await this.client.query(this.#begin);
+      await this.client.query(begin);
       for (const statement of script.statements) {
         try {
           await this.client.query(statement.text);
@@ -218,16 +245,22 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     }
   }
 
-  async applyAtomically(script: Script, record: () => Promise<void>): Promise<void> {
+  async applyAtomically(script: Script, record: () => Promise<void>, limits?: ScriptLimits): Promise<void> {
     const started = performance.now();
+    // The limits are SET LOCAL in the message that opens the transaction: no round trip, nothing outlives it.
+    const named = limits && applicationName(limits.label);
+    const begin = limits && named ? this.#begin + settings(limits, named.name, 'LOCAL') : this.#begin;
+    const watch = limits && named && this.watcher.watch(named.prefix, watchPeriod(limits), limits.onLockWait);
     try {
-      await this.client.query(this.#begin + script.text);
+      await this.client.query(begin + script.text);
     } catch (error) {
+      const wait = await watch?.stop();
       await this.#rollback();
-      const offset = scriptOffset(error, this.#begin + script.text, 0);
-      const located = offset === undefined ? await this.#locate(script, error, performance.now() - started) : offset - this.#begin.length;
-      throw new ScriptFailure(error, located);
+      const offset = scriptOffset(error, begin + script.text, 0);
+      const located = offset === undefined ? await this.#locate(script, begin, error, performance.now() - started) : offset - begin.length;
+      throw new ScriptFailure(error, located, wait);
     }
+    await watch?.stop();
     try {
       await record();
       this.lock?.assertHeld(this.context);
@@ -238,14 +271,29 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
     }
   }
 
-  async applyOutsideTransaction(script: Script, record: () => Promise<void>): Promise<void> {
+  async applyOutsideTransaction(script: Script, record: () => Promise<void>, limits?: ScriptLimits): Promise<void> {
+    // Outside a transaction the limits must be session settings, which a transaction pooler would leave on a server
+    // connection that application clients get next: there, the file runs without them, and the caller hears why.
+    if (limits && this.profile.pooled) {
+      limits.onUnenforced?.(
+        'it runs outside a transaction through a transaction pooler, where a session setting would leak to application ' +
+          'connections, so it runs without lock_timeout/statement_timeout; give migrations a direct connection (directUrl, --direct-url) to have them',
+      );
+      limits = undefined;
+    }
+    const named = limits && applicationName(limits.label);
+    if (limits && named) await this.client.query(settings(limits, named.name, ''));
+    const watch = limits && named && this.watcher.watch(named.prefix, watchPeriod(limits), limits.onLockWait);
     for (const statement of script.statements) {
       try {
         await this.client.query(statement.text);
       } catch (error) {
-        throw new ScriptFailure(error, scriptOffset(error, statement.text, statement.offset) ?? statement.offset);
+        const wait = await watch?.stop();
+        throw new ScriptFailure(error, scriptOffset(error, statement.text, statement.offset) ?? statement.offset, wait);
       }
     }
+    await watch?.stop();
+    if (limits) await this.client.query('RESET lock_timeout; RESET statement_timeout; RESET application_name');
     this.lock?.assertHeld(this.context);
     await record();
   }
@@ -286,7 +334,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
   async unlock(): Promise<void> {
     // The work connection ran arbitrary migration SQL (SET, temp tables …): never hand it back to the pool.
     this.release(true);
-    await this.lock?.release();
+    await Promise.all([this.lock?.release(), this.watcher.close()]);
   }
 }
 
@@ -451,7 +499,8 @@ export class PostgresDriver implements Driver {
       await lock?.release();
       throw fromDriverError(error, this.#migrationContext);
     }
-    return new PostgresMigrationConnection(work, lock, this.#schema, this.#namesFor(known), known, this.#migrationContext, this.#bind);
+    const watcher = new LockWatcher(() => this.#connect());
+    return new PostgresMigrationConnection(work, lock, this.#schema, this.#namesFor(known), known, this.#migrationContext, this.#bind, watcher);
   }
 
   // Migrations use connections of their own, outside the pool: the lock and the work connection must not wait

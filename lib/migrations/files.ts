@@ -4,10 +4,11 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dialect, Script } from '../driver/driver.js';
 import { MigrationFileError } from '../errors.js';
+import { readMarkers, type FileMarkers } from './markers.js';
 import { TRANSACTION_CONTROL, isNoTransaction, locate, scanScript } from './statements.js';
 
 /** One side (up or down) of a migration, as read from its file. */
-export interface MigrationScript extends Script {
+export interface MigrationScript extends Script, FileMarkers {
   /** File name relative to the migrations folder. */
   file: string;
   /** SHA-256 of the text with a leading BOM removed and CRLF turned into LF. */
@@ -125,6 +126,7 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
   // A file with no statement (a placeholder, a down file with nothing to undo) is a valid no-op migration.
   const { statements, commentLines } = scanScript(text, dialect);
   const transactional = !isNoTransaction(commentLines);
+  const markers = readMarkers(file, text, commentLines);
   const control = transactional ? statements.find((statement) => TRANSACTION_CONTROL.has(statement.keyword)) : undefined;
   if (control) {
     throw new MigrationFileError(
@@ -133,12 +135,12 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
       { code: 'TRANSACTION_CONTROL', files: [file], line: control.line },
     );
   }
-  return { file, text, statements, checksum: checksumOf(text), transactional, noop: statements.length === 0 };
+  return { file, text, statements, checksum: checksumOf(text), transactional, noop: statements.length === 0, ...markers };
 }
 
 /** The script of a version written for the other database only: nothing runs here, but the version is recorded. */
 function otherDialectOnly(file: string): MigrationScript {
-  return { file, text: '', statements: [], checksum: checksumOf(''), transactional: true, noop: true };
+  return { file, text: '', statements: [], checksum: checksumOf(''), transactional: true, noop: true, lockTimeoutMs: undefined, statementTimeoutMs: undefined };
 }
 
 /**

@@ -1,9 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection } from '../driver/driver.js';
-import { ConfigurationError, ConnectionError, LockTimeoutError, MigrationError, MigrationStateError, SqlHelpersError, UndefinedColumnError, UndefinedTableError, fromDriverError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection, type ScriptLimits } from '../driver/driver.js';
+import { ConfigurationError, ConnectionError, DdlLockTimeoutError, LockTimeoutError, MigrationError, MigrationStateError, SqlHelpersError, UndefinedColumnError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
 import { compare, planDowngrade, planStamp, planStampExactly, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
+import { formatDuration } from './duration.js';
+import { attemptTimeoutMs, backoffMs, type DdlLockPolicy } from './lock-retry.js';
+import { lockTimeoutMessage, waitingLine } from './lock-report.js';
 import { locate } from './statements.js';
 
 /** Where progress lines go; `console` fits, and so does most loggers' `info`/`warn`. */
@@ -17,6 +21,8 @@ export interface MigratorOptions {
   versionTable: string;
   schema: string | undefined;
   lockTimeoutMs: number;
+  /** The lock timeout and attempts of each migration's own statements (not the migration lock's). */
+  ddlLock: DdlLockPolicy;
   allowOutOfOrder: boolean;
   logger: Logger | undefined;
 }
@@ -45,6 +51,9 @@ type Reader = (query: Sql) => Promise<Array<Record<string, unknown>>>;
 
 // The negative control of the concurrency tests: migrate without the lock, to show the tests catch it. Never set it.
 const UNSAFE_NO_LOCK = process.env.SQL_HELPERS_UNSAFE_NO_MIGRATION_LOCK === '1';
+
+// lock_not_available: a statement of the script waited longer than its lock_timeout.
+const isLockTimeout = (error: unknown) => error instanceof ScriptFailure && (error.error as { code?: unknown }).code === '55P03';
 
 const NEEDS_NO_TRANSACTION = /cannot (run|be executed|VACUUM|change).*(inside|within|from within) a (transaction|pipeline)/i;
 
@@ -293,29 +302,72 @@ export class Migrator {
     recordQuery: (durationMs: number) => Sql,
     verb: 'applied' | 'reverted',
   ): Promise<MigrationRun> {
-    const started = performance.now();
+    let started = performance.now();
     let durationMs = 0;
     const record = async () => {
       durationMs = Math.round(performance.now() - started);
       await connection.query(recordQuery(durationMs));
     };
-    try {
-      if (script.transactional) await connection.applyAtomically(script, record);
-      else await connection.applyOutsideTransaction(script, record);
-    } catch (error) {
-      throw this.#migrationError(migration, script, error);
+    const logger = this.#options.logger;
+    const capMs = script.lockTimeoutMs ?? this.#options.ddlLock.timeoutMs;
+    // Only a transaction is retried: it was rolled back whole. A no-transaction file may have applied statements
+    // before the one that timed out, so it gets one attempt with the full timeout per statement.
+    const attempts = script.transactional && capMs > 0 ? this.#options.ddlLock.attempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      const lockTimeoutMs = script.transactional ? attemptTimeoutMs(capMs, attempt, attempts) : capMs;
+      const limits: ScriptLimits = {
+        lockTimeoutMs,
+        statementTimeoutMs: script.statementTimeoutMs,
+        label: script.file,
+        onLockWait: (wait) => logger?.warn(waitingLine(script.file, wait, lockTimeoutMs, attempt, attempts)),
+        onUnenforced: (reason) => logger?.warn(`${script.file}: ${reason}`),
+      };
+      started = performance.now();
+      try {
+        if (script.transactional) await connection.applyAtomically(script, record, limits);
+        else await connection.applyOutsideTransaction(script, record, limits);
+        break;
+      } catch (error) {
+        if (!isLockTimeout(error) || attempt >= attempts) throw this.#migrationError(migration, script, error, { lockTimeoutMs, attempts });
+        const pause = backoffMs(capMs, attempt);
+        logger?.warn(
+          `${script.file}: lock not granted within ${formatDuration(lockTimeoutMs)} (attempt ${attempt} of ${attempts}); ` +
+            `rolled back, retrying in ${pause} ms`,
+        );
+        await sleep(pause);
+      }
     }
     this.#options.logger?.info(`${verb} ${script.file} in ${durationMs} ms`);
     return { version: migration.version, name: migration.name, file: script.file, durationMs };
   }
 
-  #migrationError(migration: Migration, script: MigrationScript, error: unknown): SqlHelpersError {
+  #migrationError(
+    migration: Migration,
+    script: MigrationScript,
+    error: unknown,
+    tried: { lockTimeoutMs: number; attempts: number },
+  ): SqlHelpersError {
     const failure = error instanceof ScriptFailure ? error : undefined;
     const mapped = fromDriverError(failure ? failure.error : error, this.#driver.errorContext);
-    // A lost connection or lock is not the file's fault: report it as what it is.
-    if (mapped instanceof ConnectionError || mapped instanceof LockTimeoutError) return mapped;
     const where = failure?.offset === undefined ? undefined : locate(script.text, failure.offset);
     const position = where ? `:${where.line}:${where.column}` : '';
+    if (isLockTimeout(error)) {
+      return new DdlLockTimeoutError(
+        lockTimeoutMessage({ where: `${script.file}${position}`, transactional: script.transactional, ...tried, wait: failure!.lockWait }),
+        {
+          file: script.file,
+          version: migration.version,
+          line: where?.line,
+          columnNumber: where?.column,
+          sqlState: mapped.sqlState,
+          lockWait: failure!.lockWait,
+          attempts: tried.attempts,
+          cause: failure!.error,
+        },
+      );
+    }
+    // A lost connection or lock is not the file's fault: report it as what it is.
+    if (mapped instanceof ConnectionError || mapped instanceof LockTimeoutError) return mapped;
     const hint =
       script.transactional && (mapped.sqlState === '25001' || NEEDS_NO_TRANSACTION.test(mapped.message))
         ? '; this statement cannot run in a transaction: add the line "-- sql-helpers:no-transaction" to the file'

@@ -67,8 +67,14 @@ function nextTriggerState(state: TriggerState, word: string): TriggerState {
 /** A script read the way the database reads it: its statements, and the `--` comments that stand on a line of their own. */
 export interface ScannedScript {
   statements: Statement[];
-  /** Each `--` comment that is alone on its line (not inside a string, dollar quote or block comment), without its newline. */
-  commentLines: string[];
+  /** Each `--` comment that is alone on its line (not inside a string, dollar quote or block comment). */
+  commentLines: CommentLine[];
+}
+
+/** A `--` comment alone on its line: its text without the newline, and where it starts in the script. */
+export interface CommentLine {
+  text: string;
+  offset: number;
 }
 
 /**
@@ -84,7 +90,7 @@ const onlySpaceBefore = (text: string, at: number) => /^[ \t]*$/.test(text.slice
 /** The one lexer of migration files: statements for running, comment lines for markers. */
 export function scanScript(text: string, dialect: Dialect): ScannedScript {
   const statements: Statement[] = [];
-  const commentLines: string[] = [];
+  const commentLines: CommentLine[] = [];
   let contentStart = -1;
   let keyword = '';
   let trigger = TriggerState.Start;
@@ -119,7 +125,7 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
     const next = text[i + 1];
     if (c === '-' && next === '-') {
       const eol = text.indexOf('\n', i);
-      if (onlySpaceBefore(text, i)) commentLines.push(text.slice(i, eol < 0 ? n : eol));
+      if (onlySpaceBefore(text, i)) commentLines.push({ text: text.slice(i, eol < 0 ? n : eol), offset: i });
       i = eol < 0 ? n : eol + 1;
     } else if (c === '/' && next === '*') {
       // PostgreSQL nests block comments; SQLite does not.
@@ -195,8 +201,8 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
 const NO_TRANSACTION_MARKER = /^--[ \t]*sql-helpers:[ \t]*no-transaction[ \t]*$/i;
 
 /** True when one of the comment lines is the marker `-- sql-helpers:no-transaction`. */
-export function isNoTransaction(commentLines: readonly string[]): boolean {
-  return commentLines.some((line) => NO_TRANSACTION_MARKER.test(line));
+export function isNoTransaction(commentLines: readonly CommentLine[]): boolean {
+  return commentLines.some((line) => NO_TRANSACTION_MARKER.test(line.text));
 }
 
 /**
