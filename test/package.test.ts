@@ -103,7 +103,7 @@ describe('the packed package, installed with one driver', () => {
     };
     assert.equal(manifest.scripts.prepare, undefined);
     assert.deepStrictEqual(Object.keys(manifest.dependencies), ['sql-template-tag']);
-    assert.deepStrictEqual(Object.keys(manifest.peerDependencies).sort(), ['better-sqlite3', 'pg']);
+    assert.deepStrictEqual(Object.keys(manifest.peerDependencies).sort(), ['better-sqlite3', 'libpg-query', 'pg']);
     // The working tree's package.json keeps its prepare script (postpack restored it).
     assert.match(await readFile(join(ROOT, 'package.json'), 'utf8'), /"prepare": "tsc/);
   });

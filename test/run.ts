@@ -23,6 +23,7 @@ const POOLED_SUITES = [
   'session',
   'cli',
   'values',
+  'lock-snapshot',
   'zero-downtime',
 ];
 

@@ -1,4 +1,6 @@
-import { LockTimeoutError, SqlHelpersError } from '../errors.js';
+import { SqlHelpersError, fromDriverError } from '../errors.js';
+import { loadDriverPackage } from '../driver/package.js';
+import { AdvisoryLock } from '../driver/postgres-lock.js';
 import { DatabaseManager } from '../manager.js';
 import { empty, identifier, raw, sql, type Sql } from '../sql.js';
 import type { PostgresTarget } from '../uri.js';
@@ -150,24 +152,25 @@ export class PostgresAdmin {
    */
   async withLock<T>(name: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
     if (UNSAFE_NO_TEMPLATE_LOCK) return fn();
-    const lock = new DatabaseManager(this.#target.connectionString, '.', { engineArgs: { max: 1 } });
+    // The migrator's lock, for the same reasons: it waits without holding a snapshot (a blocking
+    // pg_advisory_xact_lock, or any extended-protocol statement left last in an idle transaction, keeps the
+    // session's xmin and stalls every CREATE INDEX CONCURRENTLY in that database until the lock is released).
+    const pg = loadDriverPackage('pg', this.#target.redacted);
+    const client = new pg.Client({ connectionString: this.#target.connectionString });
+    client.on('error', () => undefined);
+    const context = { target: this.#target.redacted, secret: this.#target.password };
+    let lock: AdvisoryLock | null = null;
     try {
-      return await lock.transaction(async (tx) => {
-        await tx.execute(sql`SET LOCAL lock_timeout = ${raw(String(Math.max(1, Math.floor(timeoutMs))))}`);
-        try {
-          await tx.query(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${TOOL}:${name}`}, 0))`);
-        } catch (error) {
-          if (!(error instanceof LockTimeoutError)) throw error;
-          throw new LockTimeoutError(
-            `waited ${timeoutMs} ms for another process building template database ${name}; ` +
-              'raise lockTimeoutMs if migrating takes longer, or look for a stuck test process',
-            { cause: error, sqlState: error.sqlState },
-          );
-        }
-        return fn();
-      });
+      await client.connect();
+      const { rows } = await client.query<{ key: string }>('SELECT hashtextextended($1, 0)::text AS key', [`${TOOL}:${name}`]);
+      const description = `the lock of another process building template database ${name}; raise lockTimeoutMs if migrating takes longer, or look for a stuck test process`;
+      lock = await AdvisoryLock.acquire(client, { key: rows[0]!.key, description, timeoutMs, context });
+      return await fn();
+    } catch (error) {
+      throw fromDriverError(error, context);
     } finally {
-      await lock.close();
+      if (lock) await lock.release();
+      else await client.end().catch(() => undefined);
     }
   }
 }
