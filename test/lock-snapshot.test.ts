@@ -64,7 +64,7 @@ describe('locks held while CREATE INDEX CONCURRENTLY runs in the same database',
       const { rows } = await holder.query<{ key: string }>(
         "SELECT hashtextextended('sql-helpers:' || current_database() || ':migrating:sql_helpers_migrations', 0)::text AS key",
       );
-      lock = await AdvisoryLock.acquire(holder, { key: rows[0]!.key, description: 'test', timeoutMs: 1_000, context: { target: 'test' } });
+      lock = await AdvisoryLock.acquire(holder, { key: rows[0]!.key, description: 'test', advice: 'test', timeoutMs: 1_000, context: { target: 'test' } });
       const waiting = db.sync();
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.equal(await concurrentIndexFinishes(), true);

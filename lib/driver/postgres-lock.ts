@@ -7,8 +7,9 @@ import type { LockWaitReader, Row } from './driver.js';
 export interface AdvisoryLockOptions {
   /** The 64-bit key, as decimal text the server computed. */
   key: string;
-  /** For messages: the lock's name and the schema it guards. */
+  /** For the timeout's message: what the lock is, and what to do when it stays taken. */
   description: string;
+  advice: string;
   timeoutMs: number;
   stopWaiting?: ((read: LockWaitReader) => Promise<boolean>) | undefined;
   context: ErrorContext;
@@ -57,11 +58,7 @@ export class AdvisoryLock {
         if (options.stopWaiting && (await options.stopWaiting(read))) return null;
         const left = deadline - Date.now();
         if (left <= 0) {
-          throw new LockTimeoutError(
-            `timed out after ${options.timeoutMs} ms waiting for the migration lock (${options.description}); another ` +
-              `process is migrating this database. Wait for it, or raise the lock timeout (lockTimeoutMs, --lock-timeout); ` +
-              `pg_locks (locktype = 'advisory') shows the holder.`,
-          );
+          throw new LockTimeoutError(`timed out after ${options.timeoutMs} ms waiting for ${options.description}; ${options.advice}`);
         }
         await sleep(Math.min(delay, left));
       }

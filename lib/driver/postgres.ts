@@ -475,9 +475,12 @@ export class PostgresDriver implements Driver {
         );
       }
       if (options.lock !== false) {
-        const description = `PostgreSQL advisory lock "${lockName}"${this.#schema ? ` in schema "${this.#schema}"` : ''}`;
+        const description = `the migration lock (PostgreSQL advisory lock "${lockName}"${this.#schema ? ` in schema "${this.#schema}"` : ''})`;
+        const advice =
+          'another process is migrating this database. Wait for it, or raise the lock timeout (lockTimeoutMs, --lock-timeout); ' +
+          "pg_locks (locktype = 'advisory') shows the holder.";
         const context = this.#migrationContext;
-        const held = await AdvisoryLock.acquire(lockClient, { key: rows[0]!.key, description, timeoutMs, stopWaiting: options.stopWaiting, context });
+        const held = await AdvisoryLock.acquire(lockClient, { key: rows[0]!.key, description, advice, timeoutMs, stopWaiting: options.stopWaiting, context });
         if (held === null) {
           lockClient.release();
           return null;

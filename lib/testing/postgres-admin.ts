@@ -163,8 +163,13 @@ export class PostgresAdmin {
     try {
       await client.connect();
       const { rows } = await client.query<{ key: string }>('SELECT hashtextextended($1, 0)::text AS key', [`${TOOL}:${name}`]);
-      const description = `the lock of another process building template database ${name}; raise lockTimeoutMs if migrating takes longer, or look for a stuck test process`;
-      lock = await AdvisoryLock.acquire(client, { key: rows[0]!.key, description, timeoutMs, context });
+      lock = await AdvisoryLock.acquire(client, {
+        key: rows[0]!.key,
+        description: `the lock of template database ${name}`,
+        advice: 'another process is building it: raise lockTimeoutMs if migrating takes longer, or look for a stuck test process',
+        timeoutMs,
+        context,
+      });
       return await fn();
     } catch (error) {
       throw fromDriverError(error, context);
