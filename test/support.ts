@@ -47,8 +47,13 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
-/** A fresh, empty database of `dialect`, isolated from every other test. */
-export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
+/**
+ * A fresh, empty database of `dialect`, isolated from every other test: on PostgreSQL a schema of the shared
+ * database, or, with `ownDatabase` (and always behind a pooler), a database of its own. `CREATE INDEX
+ * CONCURRENTLY` waits for every transaction of its database that holds a snapshot, other suites' slow
+ * statements in the shared database included: a test that builds one needs its own database.
+ */
+export async function freshDatabase(dialect: Dialect, options: { ownDatabase?: boolean } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = await mkdtemp(join(tmpdir(), 'sql-helpers-'));
     return { dialect, uri: `sqlite://${join(dir, 'test.db')}`, options: {}, cliArgs: [], cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -59,13 +64,15 @@ export async function freshDatabase(dialect: Dialect): Promise<TestDatabase> {
     return { dialect, uri: database.uri, options: {}, cliArgs: [], cleanup: database.cleanup };
   }
   const schema = `t_${suffix()}`;
+  const own = options.ownDatabase ? await freshPgDatabase() : undefined;
   return {
     dialect,
-    uri: PG_URL,
+    uri: own?.uri ?? PG_URL,
     options: { schema },
     cliArgs: ['--schema', schema],
     cleanup: async () => {
-      await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      if (own) await own.cleanup();
+      else await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     },
   };
 }
@@ -175,7 +182,8 @@ export function workspaces() {
     files: Record<string, string | Uint8Array> = BASIC_MIGRATIONS,
     options: DatabaseManagerOptions = {},
   ): Promise<Workspace> {
-    const database = await freshDatabase(dialect);
+    const concurrently = Object.values(files).some((content) => /CONCURRENTLY/i.test(String(content)));
+    const database = await freshDatabase(dialect, { ownDatabase: concurrently });
     const dir = await migrationsDir(files);
     const managers: DatabaseManager[] = [];
     cleanups.push(async () => {
