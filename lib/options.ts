@@ -20,6 +20,12 @@ export interface DatabaseManagerOptions {
   preparedStatements?: 'auto' | boolean;
   /** PostgreSQL only: a URL reaching the same database without a pooler, used for the migrations' connections. */
   directUrl?: string;
+  /**
+   * PostgreSQL: how long one connection attempt (and a wait for a free pooled connection) may take before a
+   * `ConnectionError` (`CONNECT_TIMEOUT`). Default: the URI's `?connect_timeout=` (seconds), else no limit (pg's
+   * default); the CLI always sets one. Ignored for SQLite.
+   */
+  connectTimeoutMs?: number;
   /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
   lockTimeoutMs?: number;
   /** Apply a pending file even when a newer version is already applied; default false. */
@@ -39,6 +45,7 @@ export interface ResolvedOptions {
   directUrl: string | undefined;
   sqliteImage: Buffer | undefined;
   lockTimeoutMs: number;
+  connectTimeoutMs: number | undefined;
   allowOutOfOrder: boolean;
   logger: Logger | undefined;
 }
@@ -55,6 +62,7 @@ const KNOWN = [
   'preparedStatements',
   'directUrl',
   'lockTimeoutMs',
+  'connectTimeoutMs',
   'allowOutOfOrder',
   'logger',
   'sqliteImage',
@@ -98,7 +106,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (unknown.length > 0) {
     throw invalid(`unknown option(s) ${unknown.map((key) => JSON.stringify(key)).join(', ')}; the options are ${KNOWN.join(', ')}`);
   }
-  const { engineArgs, lockTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage } = options;
+  const { engineArgs, lockTimeoutMs, connectTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage } = options;
   if (preparedStatements !== undefined && preparedStatements !== 'auto' && typeof preparedStatements !== 'boolean') {
     throw invalid(`option preparedStatements must be 'auto', true or false, got ${describeValue(preparedStatements)}`);
   }
@@ -113,6 +121,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (lockTimeoutMs !== undefined && (typeof lockTimeoutMs !== 'number' || !Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > MAX_TIMEOUT_MS)) {
     throw invalid(`option lockTimeoutMs must be a whole number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${describeValue(lockTimeoutMs)}`);
+  }
+  if (connectTimeoutMs !== undefined && (typeof connectTimeoutMs !== 'number' || !Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > MAX_TIMEOUT_MS)) {
+    throw invalid(`option connectTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${describeValue(connectTimeoutMs)}`);
   }
   if (allowOutOfOrder !== undefined && typeof allowOutOfOrder !== 'boolean') {
     throw invalid(`option allowOutOfOrder must be true or false, got ${describeValue(allowOutOfOrder)}; convert environment strings yourself (value === 'true')`);
@@ -131,6 +142,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     directUrl,
     sqliteImage,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    connectTimeoutMs,
     allowOutOfOrder: allowOutOfOrder ?? false,
     logger: logger as Logger | undefined,
   };

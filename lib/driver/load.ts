@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors.js';
 import { parseDatabaseUri } from '../uri.js';
 import type { Driver } from './driver.js';
 import { PostgresDriver, type PreparedStatements } from './postgres.js';
+import { createPostgresDatabase } from './postgres-create.js';
 import { SqliteDriver } from './sqlite.js';
 
 /** What the manager passes to the driver it asks for. */
@@ -11,6 +12,7 @@ export interface DriverOptions {
   preparedStatements?: PreparedStatements | undefined;
   directUrl?: string | undefined;
   sqliteImage?: Buffer | undefined;
+  connectTimeoutMs?: number | undefined;
 }
 
 /** Picks the driver the URI names. Each driver `require`s its package when constructed, so SQLite users never load `pg`. */
@@ -27,4 +29,14 @@ export function createDriver(uri: string | URL, options: DriverOptions): Driver 
     throw new ConfigurationError(`the ${option} option is for PostgreSQL; leave it out for SQLite`, { code: 'INVALID_OPTION' });
   }
   return new SqliteDriver(target, { engineArgs: options.engineArgs, image: options.sqliteImage });
+}
+
+/**
+ * Creates the database `uri` names when it does not exist: PostgreSQL through the maintenance database
+ * `postgres`; true when this call created it. A SQLite file is created by the first write, so this is false there.
+ */
+export async function createDatabaseIfMissing(uri: string | URL, options: { connectTimeoutMs?: number } = {}): Promise<boolean> {
+  const target = parseDatabaseUri(uri);
+  if (target.dialect === 'sqlite') return false;
+  return createPostgresDatabase(target, options.connectTimeoutMs);
 }
