@@ -264,7 +264,7 @@ export class SqliteDriver implements Driver {
   async dumpSchema(): Promise<string> {
     // Tables and indexes by name, then views and triggers in the order they were created (one may use another).
     const objects = this.run<{ sql: string }>(
-      sql`SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+      sql`SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND substr(name, 1, 7) <> 'sqlite_'
           ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, CASE WHEN type IN ('table', 'index') THEN name END, rowid`,
     ).rows;
     return objects.map((object) => `${object.sql};\n`).join('\n');
