@@ -233,7 +233,7 @@ const bySqlState: Record<string, ErrorClass> = {
 };
 
 const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
-const lostConnection = /Connection terminated|connection error and is not queryable|not queryable|timeout expired|does not support SSL/i;
+const lostConnection = /Connection terminated|connection error and is not queryable|not queryable|timeout expired|timeout exceeded when trying to connect/i;
 
 function classify(code: string | undefined, message: string): ErrorClass {
   if (code !== undefined) {

@@ -15,7 +15,7 @@ export const importCommand: Command = {
     lines.push(
       `imported ${report.migrations.length} ${tool} migration(s) into ${context.dir}${report.renumbered ? ', renumbered 1, 2, 3… (its versions are not integers below 2^53)' : ''}; mapping in ${report.mappingFile}`,
     );
-    return { fields: { ...report }, text: lines.join('\n') };
+    return { fields: { tool: report.tool, renumbered: report.renumbered, imported: report.migrations, mappingFile: report.mappingFile }, text: lines.join('\n') };
   },
 };
 
@@ -32,6 +32,6 @@ export const adopt: Command = {
       report.stamped.length > 0
         ? `adopted: stamped ${report.stamped.length} version(s) that ${tool} had applied`
         : `nothing to stamp: ${report.applied.length === 0 ? `${tool} applied nothing` : 'already adopted'}`;
-    return { fields: { ...report }, text };
+    return { fields: { tool: report.tool, table: report.table, toolVersions: report.applied, stamped: report.stamped }, text };
   },
 };
