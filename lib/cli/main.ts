@@ -147,6 +147,8 @@ function loadEnvFile(path: string): void {
   /* c8 ignore next */
   if (typeof load !== 'function') throw new UsageError(`--env-file needs Node 20.12 or later (this is ${process.version})`);
   try {
+    // Read first: Node 20's loadEnvFile ends the whole process (exit 9) on a missing file instead of throwing.
+    readFileSync(path);
     load(path);
   } catch (error) {
     throw new ConfigurationError(`cannot read --env-file ${JSON.stringify(path)}: ${(error as Error).message}`, { code: 'ENV_FILE_UNREADABLE', cause: error });
