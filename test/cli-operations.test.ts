@@ -326,6 +326,11 @@ for (const dialect of dialects) {
       const imported = await cli(['import', 'dbmate', source, '--dir', join(cwd, 'imported'), '--json'], { cwd });
       assert.equal(imported.code, 0, imported.stdout);
       assert.equal(imported.doc.imported.length, 1);
+      // Non-zero without an error: drift found by verify, and the readiness gate.
+      await writeFile(join(dir, '001_users.sql'), `-- edited\n${FILES['001_users.sql']}`);
+      const drift = await run('verify', '--json');
+      assert.deepEqual([drift.code, drift.doc.ok, drift.doc.error, drift.doc.problems[0].code], [1, false, undefined, 'CHECKSUM_MISMATCH']);
+      assert.equal((await run('status', '--check', '--json')).code, 4);
     });
 
     it('000_zero.sql is refused (VERSION_ZERO) before anything runs', async () => {
