@@ -8,7 +8,8 @@ export type RootErrorCode =
   | 'SQL_HELPERS_ERROR'
   | 'TRANSACTION_FINISHED'
   | 'GET_OR_CREATE_EXHAUSTED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'DUMP_FAILED';
 
 export type ConfigurationErrorCode =
   | 'INVALID_CONFIGURATION'
@@ -29,11 +30,17 @@ export type ConfigurationErrorCode =
   | 'SCHEMA_NOT_IN_FORCE'
   | 'NO_TRANSACTION_NEEDS_DIRECT_CONNECTION'
   | 'UNKNOWN_TOOL'
-  | 'LINT_PARSER_MISSING';
+  | 'LINT_PARSER_MISSING'
+  | 'ENV_FILE_UNREADABLE'
+  | 'PG_DUMP_MISSING'
+  | 'PG_DUMP_TOO_OLD';
 
 export type ConnectionErrorCode =
   | 'CONNECTION_FAILED'
-  | 'LOCK_LOST';
+  | 'LOCK_LOST'
+  | 'CONNECT_TIMEOUT'
+  | 'DATABASE_NOT_FOUND'
+  | 'WAIT_TIMEOUT';
 
 export type ReadOnlyDatabaseErrorCode =
   | 'READ_ONLY_TRANSACTION'
@@ -84,6 +91,7 @@ export type MigrationStateErrorCode =
   | 'MISSING_DOWN'
   | 'VERSION_TABLE_SHAPE'
   | 'ALREADY_CREATED'
+  | 'NOT_APPLIED'
   | 'ADOPT_ALREADY_RECORDED'
   | 'ADOPT_DIRTY'
   | 'ADOPT_GAP'
@@ -115,8 +123,10 @@ export interface ErrorDetails<Code extends ErrorCode = ErrorCode> {
   code?: Code;
   /** The error this one wraps (a driver error, a file-system error, …). */
   cause?: unknown;
-  /** PostgreSQL SQLSTATE (`23505`) or SQLite extended code (`SQLITE_CONSTRAINT_UNIQUE`). */
+  /** PostgreSQL SQLSTATE (`23505`) or SQLite extended code (`SQLITE_CONSTRAINT_UNIQUE`); never an OS code. */
   sqlState?: string;
+  /** The operating system's or Node's code for a failure below the database protocol (`ECONNREFUSED`, `ETIMEDOUT`). */
+  systemCode?: string;
   constraint?: string;
   table?: string;
   column?: string;
@@ -126,6 +136,7 @@ export interface ErrorDetails<Code extends ErrorCode = ErrorCode> {
 export class SqlHelpersError extends Error {
   readonly code: ErrorCode;
   readonly sqlState: string | undefined;
+  readonly systemCode: string | undefined;
   readonly constraint: string | undefined;
   readonly table: string | undefined;
   readonly column: string | undefined;
@@ -135,6 +146,7 @@ export class SqlHelpersError extends Error {
     this.name = new.target.name;
     this.code = details.code ?? 'SQL_HELPERS_ERROR';
     this.sqlState = details.sqlState;
+    this.systemCode = details.systemCode;
     this.constraint = details.constraint;
     this.table = details.table;
     this.column = details.column;
@@ -415,7 +427,7 @@ const bySqlState: Record<string, ErrorClass> = {
 };
 
 const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
-const lostConnection = /Connection terminated|connection error and is not queryable|not queryable|timeout expired/i;
+const lostConnection = /Connection terminated|connection error and is not queryable|not queryable|timeout expired|timeout exceeded when trying to connect/i;
 
 function classify(code: string | undefined, message: string): ErrorClass {
   if (code !== undefined) {
@@ -467,16 +479,44 @@ export function fromDriverError(error: unknown, context?: ErrorContext): SqlHelp
     return new ReadOnlyDatabaseError(
       `${context.target} is a read-only hot standby (a replica): ${message}. Writes and migrations must run against the ` +
         'primary: point the URL (--database, DATABASE_URL) at it. Reads, getStatus() and a sync() with nothing pending work here.',
-      { cause: error, sqlState: code, code: 'READ_ONLY_STANDBY' },
+      { cause: error, ...codeFields(code), code: 'READ_ONLY_STANDBY' },
     );
   }
+  const where = { constraint: shape.constraint, table: shape.table, column: shape.column, ...namedInMessage(ErrorType, code, raw) };
   return new ErrorType(message, {
     cause: error,
-    sqlState: code,
-    constraint: shape.constraint,
-    table: shape.table,
-    column: shape.column,
+    ...codeFields(code),
+    constraint: shape.constraint ?? where.constraint,
+    table: shape.table ?? where.table,
+    column: shape.column ?? where.column,
   });
+}
+
+/** A SQLSTATE (five characters of digits and capitals) or a SQLite code is `sqlState`; anything else (ECONNREFUSED) is `systemCode`. */
+export function codeFields(code: string | undefined): Pick<ErrorDetails, 'sqlState' | 'systemCode'> {
+  if (code === undefined) return {};
+  return /^[0-9A-Z]{5}$/.test(code) || code.startsWith('SQLITE_') ? { sqlState: code } : { systemCode: code };
+}
+
+// SQLite names what failed only in its message: "UNIQUE constraint failed: accounts.email" (several columns
+// separated by ", "), "CHECK constraint failed: positive_amount"; PostgreSQL's undefined-table error names the
+// relation only in its message too.
+function namedInMessage(ErrorType: ErrorClass, code: string | undefined, message: string): Pick<ErrorDetails, 'constraint' | 'table' | 'column'> {
+  if (ErrorType === UndefinedTableError) {
+    const table = /^relation "([^"]+)" does not exist/.exec(message)?.[1] ?? /^no such table: (?:main\.)?(\S+)/.exec(message)?.[1];
+    return table === undefined ? {} : { table };
+  }
+  if (!code?.startsWith('SQLITE_CONSTRAINT')) return {};
+  const failed = /^(?:UNIQUE|NOT NULL|CHECK) constraint failed: (.+)$/.exec(message)?.[1];
+  if (failed === undefined) return {};
+  const columns = failed.split(', ').map((part) => /^([^.]+)\.(.+)$/.exec(part));
+  if (code === 'SQLITE_CONSTRAINT_CHECK' || columns.some((match) => match === null)) return { constraint: failed };
+  const tables = new Set(columns.map((match) => match![1]));
+  return {
+    constraint: failed,
+    table: tables.size === 1 ? columns[0]![1] : undefined,
+    column: columns.length === 1 ? columns[0]![2] : undefined,
+  };
 }
 
 /**
@@ -488,7 +528,7 @@ export function fromConnectError(error: unknown, context: ErrorContext): SqlHelp
   if (mapped instanceof ConnectionError) return mapped;
   return new ConnectionError(
     `cannot connect to database ${context.target}: ${mapped.message}; check the URI, its SSL settings and the role's rights (CONNECT, connection limit)`,
-    { cause: error, sqlState: mapped.sqlState },
+    { cause: error, sqlState: mapped.sqlState, systemCode: mapped.systemCode },
   );
 }
 

@@ -1,5 +1,7 @@
-export { DatabaseManager, DatabaseStatus, isSqlite, type DatabaseManagerOptions, type VerifyReport } from './manager.js';
-export { SyncResult, type Logger, type MigrationRun } from './migrations/migrator.js';
+export { DatabaseManager, DatabaseStatus, isSqlite, type DatabaseManagerOptions, type Readiness, type VerifyReport } from './manager.js';
+export { SyncResult, type Logger, type MigrationRun, type PlanAction, type PlannedStep, type RepairResult } from './migrations/migrator.js';
+export { waitForDatabase, type WaitOptions, type WaitResult } from './wait.js';
+export { createDatabaseIfMissing } from './driver/load.js';
 export type { AppliedMigration, MigrationListing, MigrationState, Problem, Target } from './migrations/plan.js';
 export { Session, Transaction } from './session.js';
 export { sql, Sql, bulk, empty, join, raw, identifier } from './sql.js';

@@ -5,8 +5,8 @@ import { resolveOptions, type DatabaseManagerOptions } from './options.js';
 export type { DatabaseManagerOptions } from './options.js';
 import { createDriver } from './driver/load.js';
 import type { Sql } from './sql.js';
-import { Migrator, SyncResult, type MigrationRun } from './migrations/migrator.js';
-import { highestVersion, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
+import { Migrator, SyncResult, type MigrationRun, type PlanAction, type PlannedStep, type RepairResult } from './migrations/migrator.js';
+import { highestVersion, refusals, type Comparison, type MigrationListing, type Problem, type Target } from './migrations/plan.js';
 import { Session, connectionSessionOn, transactionOn, withConnection, type Transaction } from './session.js';
 
 /** What `getStatus()` reports (the seed's names, plus `AHEAD`). */
@@ -19,14 +19,34 @@ export const DatabaseStatus = {
   UPGRADE_AVAILABLE: 'UPGRADE_AVAILABLE',
   /** The database has versions applied that no file here knows: it is newer than this code. */
   AHEAD: 'AHEAD',
+  /**
+   * The files and the version table disagree so that `sync()` would refuse: an applied file was edited
+   * (`CHECKSUM_MISMATCH`) or is gone (`MISSING_FILE`), or a pending file is older than an applied version
+   * (`OUT_OF_ORDER`, unless allowed). `verify()` says which.
+   */
+  DRIFT: 'DRIFT',
 } as const;
 export type DatabaseStatus = (typeof DatabaseStatus)[keyof typeof DatabaseStatus];
 
 /** The status a comparison of files and version table amounts to. */
-export function statusOf(comparison: Comparison, recorded: boolean): DatabaseStatus {
+export function statusOf(comparison: Comparison, recorded: boolean, allowOutOfOrder = false): DatabaseStatus {
   if (!recorded) return DatabaseStatus.NO_INFO;
   if (comparison.problems.some((problem) => problem.code === 'DATABASE_AHEAD')) return DatabaseStatus.AHEAD;
+  if (refusals(comparison, allowOutOfOrder).length > 0) return DatabaseStatus.DRIFT;
   return comparison.pending.length > 0 ? DatabaseStatus.UPGRADE_AVAILABLE : DatabaseStatus.UP_TO_DATE;
+}
+
+/**
+ * Whether a service starting now would find the database ready, from `readiness()`. `ready`: `sync()` has
+ * nothing to do. Otherwise `pending` lists what it would apply, and `problems` why it would refuse instead.
+ */
+export interface Readiness {
+  ready: boolean;
+  status: DatabaseStatus;
+  /** Versions `sync()` would apply. */
+  pending: number[];
+  /** What `sync()` would refuse for (drift, out of order, ahead); when not empty, `sync()` throws. */
+  problems: Problem[];
 }
 
 /** The result of `verify()`: `ok` when files and version table agree. */
@@ -48,6 +68,7 @@ export class DatabaseManager<D extends Dialect = Dialect> extends Session {
   readonly migrationsDir: string;
   /** The lower-level migrator, whose methods also report what they ran. */
   readonly migrator: Migrator;
+  readonly #allowOutOfOrder: boolean;
   #closed = false;
 
   // `postgres:…` and `sqlite:…` name their dialect; `postgresql:…` needs its own line; any other string is either.
@@ -67,10 +88,12 @@ export class DatabaseManager<D extends Dialect = Dialect> extends Session {
       directUrl: resolved.directUrl,
       sqliteImage: resolved.sqliteImage,
       typeParsing: resolved.typeParsing,
+      connectTimeoutMs: resolved.connectTimeoutMs,
     });
     super(driver);
     this.migrationsDir = migrationsDir;
     this.migrator = new Migrator(this.driver, migrationsDir, resolved);
+    this.#allowOutOfOrder = resolved.allowOutOfOrder;
   }
 
   /** The underlying `pg.Pool` or better-sqlite3 `Database`. */
@@ -137,10 +160,20 @@ export class DatabaseManager<D extends Dialect = Dialect> extends Session {
     return (await this.migrator.migrations()).at(-1)?.version ?? null;
   }
 
-  /** `NO_INFO`, `UP_TO_DATE`, `UPGRADE_AVAILABLE` or `AHEAD`; throws `ConnectionError` when unreachable. */
+  /**
+   * `NO_INFO`, `UP_TO_DATE`, `UPGRADE_AVAILABLE`, `AHEAD` or `DRIFT` (sync would refuse); throws
+   * `ConnectionError` when unreachable. `UP_TO_DATE` only when `sync()` would have nothing to do.
+   */
   async getStatus(): Promise<DatabaseStatus> {
+    return (await this.readiness()).status;
+  }
+
+  /** Whether `sync()` would have nothing to do, and if not, what it would apply or why it would refuse. Changes nothing. */
+  async readiness(): Promise<Readiness> {
     const { comparison, recorded } = await this.compare();
-    return statusOf(comparison, recorded);
+    const problems = refusals(comparison, this.#allowOutOfOrder);
+    const pending = comparison.pending.map((migration) => migration.version);
+    return { ready: pending.length === 0 && problems.length === 0, status: statusOf(comparison, recorded, this.#allowOutOfOrder), pending, problems };
   }
 
   /** @internal The files compared with the version table, for the CLI's status. */
@@ -161,6 +194,34 @@ export class DatabaseManager<D extends Dialect = Dialect> extends Session {
   /** Reverts applied migrations above `target` (0 for all) with their `.down.sql` files; refuses, changing nothing, if one is missing. */
   downgrade(target: Target | string): Promise<MigrationRun[]> {
     return this.migrator.downgrade(target);
+  }
+
+  /** Reverts the highest applied version with its `.down.sql` file; nothing when nothing is applied. */
+  rollback(): Promise<MigrationRun[]> {
+    return this.migrator.rollback();
+  }
+
+  /** Reverts the highest applied version and applies it again (while writing a migration). */
+  redo(): Promise<{ reverted: MigrationRun[]; applied: MigrationRun[] }> {
+    return this.migrator.redo();
+  }
+
+  /**
+   * What `sync`, `upgrade(target)`, `downgrade(target)` or `rollback` would run, with each file's SQL; takes no
+   * lock and creates nothing. Throws where the action would refuse.
+   */
+  plan(action: PlanAction, target?: Target | string): Promise<PlannedStep[]> {
+    return this.migrator.plan(this.#reader(), action, target);
+  }
+
+  /** Records the current checksum of applied file `version` after a harmless edit; refuses unapplied versions and missing files. */
+  repair(version: number | string): Promise<RepairResult> {
+    return this.migrator.repair(version);
+  }
+
+  /** The managed schema as SQL, deterministic (PostgreSQL: `pg_dump --schema-only`; SQLite: `sqlite_schema`). */
+  dumpSchema(): Promise<string> {
+    return this.driver.dumpSchema();
   }
 
   /** Records the files up to `target` as applied without running them, to adopt an existing database. */

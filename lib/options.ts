@@ -22,6 +22,12 @@ export interface DatabaseManagerOptions<D extends Dialect = Dialect> {
   preparedStatements?: 'auto' | boolean;
   /** PostgreSQL only: a URL reaching the same database without a pooler, used for the migrations' connections. */
   directUrl?: string;
+  /**
+   * PostgreSQL: how long one connection attempt (and a wait for a free pooled connection) may take before a
+   * `ConnectionError` (`CONNECT_TIMEOUT`). Default: the URI's `?connect_timeout=` (seconds), else no limit (pg's
+   * default); the CLI always sets one. Ignored for SQLite.
+   */
+  connectTimeoutMs?: number;
   /** How long `sync()` and friends wait for another process's migration lock; default 5 minutes. */
   lockTimeoutMs?: number;
   /**
@@ -57,6 +63,7 @@ export interface ResolvedOptions {
   typeParsing: boolean | undefined;
   lockTimeoutMs: number;
   ddlLock: DdlLockPolicy;
+  connectTimeoutMs: number | undefined;
   allowOutOfOrder: boolean;
   logger: Logger | undefined;
 }
@@ -75,6 +82,7 @@ const KNOWN = [
   'lockTimeoutMs',
   'ddlLockTimeoutMs',
   'ddlLockAttempts',
+  'connectTimeoutMs',
   'allowOutOfOrder',
   'logger',
   'sqliteImage',
@@ -119,7 +127,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (unknown.length > 0) {
     throw invalid(`unknown option(s) ${unknown.map((key) => JSON.stringify(key)).join(', ')}; the options are ${KNOWN.join(', ')}`);
   }
-  const { engineArgs, lockTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage, typeParsing } = options;
+  const { engineArgs, lockTimeoutMs, connectTimeoutMs, allowOutOfOrder, logger, preparedStatements, directUrl, sqliteImage, typeParsing } = options;
   if (typeParsing !== undefined && typeof typeParsing !== 'boolean') {
     throw invalid(`option typeParsing must be true or false, got ${describeValue(typeParsing)}`);
   }
@@ -137,6 +145,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (lockTimeoutMs !== undefined && (typeof lockTimeoutMs !== 'number' || !Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 0 || lockTimeoutMs > MAX_TIMEOUT_MS)) {
     throw invalid(`option lockTimeoutMs must be a whole number of milliseconds from 0 to ${MAX_TIMEOUT_MS}, got ${describeValue(lockTimeoutMs)}`);
+  }
+  if (connectTimeoutMs !== undefined && (typeof connectTimeoutMs !== 'number' || !Number.isInteger(connectTimeoutMs) || connectTimeoutMs < 1 || connectTimeoutMs > MAX_TIMEOUT_MS)) {
+    throw invalid(`option connectTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, got ${describeValue(connectTimeoutMs)}`);
   }
   if (allowOutOfOrder !== undefined && typeof allowOutOfOrder !== 'boolean') {
     throw invalid(`option allowOutOfOrder must be true or false, got ${describeValue(allowOutOfOrder)}; convert environment strings yourself (value === 'true')`);
@@ -157,6 +168,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     typeParsing,
     lockTimeoutMs: lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     ddlLock: ddlLockPolicy(options),
+    connectTimeoutMs,
     allowOutOfOrder: allowOutOfOrder ?? false,
     logger: logger as Logger | undefined,
   };

@@ -574,7 +574,7 @@ for (const dialect of dialects) {
       await unlink(join(dir, '002_groups.down.sql'));
       await pending4(dir);
       const error = await expectError<MigrationStateError>(() => db.sync(), MigrationStateError, 'MISSING_FILE', [
-        /version 2 \(groups\) was applied but its file is gone; restore 2_groups\.sql/,
+        /version 2 \(groups\) was applied but its file is gone; restore 002_groups\.sql/,
       ]);
       assert.deepEqual(error.versions, [2]);
       await assertUnchanged(db, before);

@@ -155,7 +155,7 @@ describe('cli without a database', () => {
 
     const json = await cli(['new', 'third', '--dir', dir, '--json'], { cwd });
     assert.equal(json.code, 0);
-    assert.deepEqual(json.doc, { command: 'new', files: [join(dir, '0012_third.sql')] });
+    assert.deepEqual(json.doc, { command: 'new', database: 'sqlite:./app.db', dir, ok: true, exitCode: 0, files: [join(dir, '0012_third.sql')] });
     assert.ok(!existsSync(join(dir, '0012_third.down.sql')), 'no .down.sql without --down');
   });
 
@@ -228,6 +228,8 @@ for (const dialect of dialects) {
 
     async function setup(files: Record<string, string> = BASIC_MIGRATIONS) {
       const database: TestDatabase = await freshDatabase(dialect);
+      // An existing, empty SQLite file (read-only commands never create one; cli-operations tests a missing one).
+      if (dialect === 'sqlite') await writeFile(database.uri.slice('sqlite://'.length), '');
       const dir = await migrationsDir(files);
       const cwd = await mkdtemp(join(tmpdir(), 'sql-helpers-cli-'));
       const managers: DatabaseManager[] = [];
@@ -561,12 +563,17 @@ for (const dialect of dialects) {
       for (const [args, code, check] of steps) {
         const result = await run(...args, '--json');
         assert.equal(result.code, code, `${args.join(' ')}: ${result.stdout}`);
-        if (code === 0) assert.equal(result.doc.command, args[0]);
-        else assert.deepEqual(Object.keys(result.doc), ['error'], `${args.join(' ')}: ${result.stdout}`);
+        // One shape for success and failure: where it ran, ok, the exit code, and the error when there is one.
+        if (code !== 2) assert.equal(result.doc.command, args[0]);
+        assert.deepEqual(Object.keys(result.doc).slice(0, 5), ['command', 'database', 'dir', 'ok', 'exitCode'], `${args.join(' ')}: ${result.stdout}`);
+        assert.equal(result.doc.ok, code === 0);
+        assert.equal(result.doc.exitCode, code);
+        assert.equal('error' in result.doc, code !== 0, `${args.join(' ')}: ${result.stdout}`);
         check(result.doc);
       }
       const created = await cli(['new', 'next step', '--json', '--dir', dir], { cwd });
-      assert.deepEqual(created.doc, { command: 'new', files: [join(dir, '004_next_step.sql')] });
+      assert.deepEqual(created.doc.files, [join(dir, '004_next_step.sql')]);
+      assert.equal(created.doc.database, 'sqlite:./app.db', 'new names the database it would use, without opening it');
     });
   });
 }

@@ -188,7 +188,7 @@ for (const dialect of dialects) {
       // And a later process finds nothing to do.
       const again = await cli(['sync', '--json', '--database', uri, '--dir', dir]);
       assert.equal(again.code, 0);
-      assert.deepEqual(JSON.parse(again.stdout), { command: 'sync', database: uri, dir, result: 'ALREADY_UP_TO_DATE', applied: [] });
+      assert.deepEqual(JSON.parse(again.stdout), { command: 'sync', database: uri, dir, ok: true, exitCode: 0, result: 'ALREADY_UP_TO_DATE', applied: [] });
     });
 
     it('negative control: without the migration lock the same race is caught', async (t) => {

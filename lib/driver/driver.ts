@@ -159,6 +159,8 @@ export interface Driver {
    * inserted, false for one it updated; `undefined` where the database cannot tell in one statement.
    */
   readonly insertedFlag: Sql | undefined;
+  /** The managed schema as SQL text, the same for the same schema (for review diffs); reads only. */
+  dumpSchema(): Promise<string>;
   /** Releases every connection. */
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors.js';
 import { parseDatabaseUri } from '../uri.js';
 import type { Dialect, Driver, EngineArgs } from './driver.js';
 import { PostgresDriver, type PreparedStatements } from './postgres.js';
+import { createPostgresDatabase } from './postgres-create.js';
 import { SqliteDriver } from './sqlite.js';
 
 /** What the manager passes to the driver it asks for. */
@@ -12,6 +13,7 @@ export interface DriverOptions {
   directUrl?: string | undefined;
   sqliteImage?: Buffer | undefined;
   typeParsing?: boolean | undefined;
+  connectTimeoutMs?: number | undefined;
 }
 
 /** Picks the driver the URI names. Each driver loads its package when constructed, so SQLite users never load `pg`. */
@@ -33,4 +35,14 @@ export function createDriver(uri: string | URL, options: DriverOptions): Driver 
     image: options.sqliteImage,
     typeParsing: options.typeParsing,
   });
+}
+
+/**
+ * Creates the database `uri` names when it does not exist: PostgreSQL through the maintenance database
+ * `postgres`; true when this call created it. A SQLite file is created by the first write, so this is false there.
+ */
+export async function createDatabaseIfMissing(uri: string | URL, options: { connectTimeoutMs?: number } = {}): Promise<boolean> {
+  const target = parseDatabaseUri(uri);
+  if (target.dialect === 'sqlite') return false;
+  return createPostgresDatabase(target, options.connectTimeoutMs);
 }

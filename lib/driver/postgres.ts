@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
-import { ConfigurationError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
+import { ConfigurationError, ConnectionError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
 import { identifier, quoteIdentifierPart, raw, sql, type Sql } from '../sql.js';
 import { parseDatabaseUri, type PostgresTarget } from '../uri.js';
@@ -18,6 +18,7 @@ import {
   type ScriptLimits,
 } from './driver.js';
 import { LockWatcher } from './postgres-blockers.js';
+import { pgDump } from './postgres-dump.js';
 import { AdvisoryLock } from './postgres-lock.js';
 import { loadDriverPackage } from './package.js';
 import { bindUtcDates, typeParsers } from './postgres-types.js';
@@ -38,11 +39,22 @@ export interface PostgresDriverOptions {
   directUrl?: string | undefined;
   /** False: pg's own parsers and Date binding (see postgres-types.ts). */
   typeParsing?: boolean | undefined;
+  /** How long a connection attempt may take; else the URI's `connect_timeout` (seconds), else pg's default (none). */
+  connectTimeoutMs?: number | undefined;
 }
 
 /** How a connection sends values: as given, or with Dates as UTC text (postgres-types.ts). */
 type Binder = (values: readonly unknown[]) => readonly unknown[];
 const asIs: Binder = (values) => values;
+
+/** libpq's `?connect_timeout=` (seconds; 0 or less is no limit), which `pg` itself ignores, in milliseconds. */
+export function uriConnectTimeoutMs(connectionString: string): number | undefined {
+  const seconds = Number(/[?&]connect_timeout=([^&#]*)/.exec(connectionString)?.[1]);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : undefined;
+}
+
+// What pg says when connectionTimeoutMillis ran out: while connecting, or waiting for a pooled connection.
+const CONNECT_TIMED_OUT = /timeout expired|connection timeout|timeout exceeded when trying to connect/i;
 
 /** What one server connection turned out to be, read once when it is first used. */
 interface ConnectionProfile {
@@ -182,6 +194,90 @@ function settings(limits: ScriptLimits, name: string, scope: 'LOCAL' | ''): stri
   return text;
 }
 
+// Objects that belong to an extension go with it; array and multirange types go with their element type.
+const NOT_EXTENSION_MEMBER = (catalog: string, alias: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${alias}.oid AND d.deptype = 'e')`;
+
+/**
+ * Every object a migration can create in the managed schema, as DROP statements in an order that works: views,
+ * tables (their indexes, constraints, triggers, policies, rules and statistics go with them), free sequences,
+ * types and domains, routines and aggregates, operators and their classes and families, collations, text search
+ * objects, conversions, and last the extensions installed in the schema. CASCADE and IF EXISTS, since one drop
+ * may take another object of the list with it. Database-wide objects (event triggers, publications,
+ * subscriptions, roles) are not in a schema and are left alone.
+ */
+function dropEverythingQuery(schema: string | undefined): Sql {
+  const q = (kind: string, name: string) => `'DROP ${kind} IF EXISTS ' || format('%I.%I', n.nspname, ${name}) || ' CASCADE'`;
+  return sql`
+    WITH target AS (SELECT coalesce(${schema ?? null}::text, current_schema()) AS name)
+    SELECT statement FROM (
+      SELECT CASE c.relkind WHEN 'v' THEN 1 WHEN 'm' THEN 1 WHEN 'S' THEN 3 ELSE 2 END AS priority,
+             'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+               WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END
+             || ' IF EXISTS ' || format('%I.%I', n.nspname, c.relname) || ' CASCADE' AS statement
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = (SELECT name FROM target)
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a') AND c.relkind = 'S')
+         AND ${raw(NOT_EXTENSION_MEMBER('pg_class', 'c'))}
+      UNION ALL
+      SELECT 4, 'DROP ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END
+             || ' IF EXISTS ' || format('%I.%I', n.nspname, t.typname) || ' CASCADE'
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = (SELECT name FROM target)
+         AND t.typtype IN ('b', 'e', 'd', 'r', 'c', 'p')
+         AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype IN ('e', 'i'))
+      UNION ALL
+      SELECT 5, 'DROP ' || CASE p.prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END || ' IF EXISTS '
+             || p.oid::regprocedure::text || ' CASCADE'
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_proc', 'p'))}
+      UNION ALL
+      SELECT 6, 'DROP OPERATOR IF EXISTS ' || format('%I.%s', n.nspname, o.oprname) || ' ('
+             || CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE o.oprleft::regtype::text END || ', '
+             || CASE WHEN o.oprright = 0 THEN 'NONE' ELSE o.oprright::regtype::text END || ') CASCADE'
+        FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_operator', 'o'))}
+      UNION ALL
+      SELECT 7, 'DROP OPERATOR FAMILY IF EXISTS ' || format('%I.%I USING %I', n.nspname, f.opfname, a.amname) || ' CASCADE'
+        FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am a ON a.oid = f.opfmethod
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_opfamily', 'f'))}
+      UNION ALL
+      SELECT 7, 'DROP OPERATOR CLASS IF EXISTS ' || format('%I.%I USING %I', n.nspname, c.opcname, a.amname) || ' CASCADE'
+        FROM pg_opclass c JOIN pg_namespace n ON n.oid = c.opcnamespace JOIN pg_am a ON a.oid = c.opcmethod
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_opclass', 'c'))}
+      UNION ALL
+      SELECT 8, ${raw(q('COLLATION', 'c.collname'))}
+        FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_collation', 'c'))}
+      UNION ALL
+      SELECT 8, ${raw(q('CONVERSION', 'c.conname'))}
+        FROM pg_conversion c JOIN pg_namespace n ON n.oid = c.connamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_conversion', 'c'))}
+      UNION ALL
+      SELECT 8, ${raw(q('TEXT SEARCH CONFIGURATION', 'c.cfgname'))}
+        FROM pg_ts_config c JOIN pg_namespace n ON n.oid = c.cfgnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_ts_config', 'c'))}
+      UNION ALL
+      SELECT 9, ${raw(q('TEXT SEARCH DICTIONARY', 'c.dictname'))}
+        FROM pg_ts_dict c JOIN pg_namespace n ON n.oid = c.dictnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_ts_dict', 'c'))}
+      UNION ALL
+      SELECT 10, ${raw(q('TEXT SEARCH PARSER', 'c.prsname'))}
+        FROM pg_ts_parser c JOIN pg_namespace n ON n.oid = c.prsnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_ts_parser', 'c'))}
+      UNION ALL
+      SELECT 10, ${raw(q('TEXT SEARCH TEMPLATE', 'c.tmplname'))}
+        FROM pg_ts_template c JOIN pg_namespace n ON n.oid = c.tmplnamespace
+       WHERE n.nspname = (SELECT name FROM target) AND ${raw(NOT_EXTENSION_MEMBER('pg_ts_template', 'c'))}
+      UNION ALL
+      SELECT 11, 'DROP EXTENSION IF EXISTS ' || format('%I', e.extname) || ' CASCADE'
+        FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+       WHERE n.nspname = (SELECT name FROM target)
+    ) objects ORDER BY priority, statement`;
+}
+
 // A SET (without LOCAL) in a migration outlives its transaction on the server connection, which a transaction
 // pooler then hands to application clients: undo those before committing, in the same message.
 const COMMIT_CLEAN = 'RESET ALL; RESET ROLE; COMMIT';
@@ -299,33 +395,7 @@ class PostgresMigrationConnection extends PostgresConnection implements Migratio
   }
 
   async dropEverything(): Promise<void> {
-    // Views first, then tables, then what is left of sequences (identity ones go with their table), types, routines.
-    const { rows } = await this.query<{ statement: string }>(sql`
-      WITH target AS (SELECT coalesce(${this.schema ?? null}::text, current_schema()) AS name)
-      SELECT statement FROM (
-        SELECT CASE c.relkind WHEN 'v' THEN 1 WHEN 'm' THEN 1 WHEN 'S' THEN 3 ELSE 2 END AS priority,
-               'DROP ' || CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
-                 WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END
-               || ' IF EXISTS ' || format('%I.%I', n.nspname, c.relname) || ' CASCADE' AS statement
-          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = (SELECT name FROM target)
-           AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('e', 'i', 'a') AND c.relkind = 'S')
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-        UNION ALL
-        SELECT 4, 'DROP ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END
-               || ' IF EXISTS ' || format('%I.%I', n.nspname, t.typname) || ' CASCADE'
-          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-         WHERE n.nspname = (SELECT name FROM target)
-           AND t.typtype IN ('e', 'd', 'r', 'c')
-           AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = t.oid AND d.deptype = 'e')
-        UNION ALL
-        SELECT 5, 'DROP ROUTINE IF EXISTS ' || p.oid::regprocedure::text || ' CASCADE'
-          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-         WHERE n.nspname = (SELECT name FROM target) AND p.prokind IN ('f', 'p')
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
-      ) objects ORDER BY priority`);
+    const { rows } = await this.query<{ statement: string }>(dropEverythingQuery(this.schema));
     if (rows.length === 0) return;
     // One message, one implicit transaction: every object goes, or none does.
     await this.client.query(rows.map((row) => row.statement).join(';\n'));
@@ -355,6 +425,9 @@ export class PostgresDriver implements Driver {
   readonly #preparedStatements: PreparedStatements;
   readonly #profiles = new WeakMap<object, ConnectionProfile>();
   readonly #bind: Binder;
+  readonly #connectTimeoutMs: number | undefined;
+  readonly #target: PostgresTarget;
+  readonly #directTarget: PostgresTarget | undefined;
 
   constructor(target: PostgresTarget, options: PostgresDriverOptions = {}) {
     const pg = loadDriverPackage('pg', target.redacted);
@@ -362,6 +435,9 @@ export class PostgresDriver implements Driver {
     // The pool and the migrator's own clients share this config, parsers included; engineArgs.types wins.
     const config: PoolConfig = { ...(typeParsing ? { types: typeParsers(pg.types) } : {}), ...options.engineArgs, connectionString: target.connectionString };
     this.#bind = typeParsing ? bindUtcDates : asIs;
+    config.connectionTimeoutMillis ??= options.connectTimeoutMs ?? uriConnectTimeoutMs(target.connectionString);
+    this.#connectTimeoutMs = config.connectionTimeoutMillis;
+    this.#target = target;
     if (options.schema !== undefined) {
       // A startup parameter, not a SET after connecting: it costs no round trip and cannot race the first query.
       // A pooler may drop it; the first use of each connection checks that it took effect. The server splits
@@ -373,6 +449,7 @@ export class PostgresDriver implements Driver {
     if (direct !== undefined && direct.dialect !== 'postgres') {
       throw new ConfigurationError(`directUrl must be a postgres:// URL of the same database, got ${direct.redacted}`, { code: 'INVALID_OPTION' });
     }
+    this.#directTarget = direct;
     this.#migrationConfig = direct === undefined ? config : { ...config, connectionString: direct.connectionString };
     this.#Client = pg.Client;
     this.#createSchema = options.schema === undefined ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifierPart(options.schema)}`;
@@ -455,7 +532,30 @@ export class PostgresDriver implements Driver {
         { code: 'SCHEMA_NOT_IN_FORCE', cause: error },
       );
     }
+    if (this.#connectTimeoutMs !== undefined && CONNECT_TIMED_OUT.test(String((error as Error)?.message))) {
+      return new ConnectionError(
+        `cannot use database ${context.target}: no connection within ${this.#connectTimeoutMs} ms (the connect timeout); ` +
+          'check the host and port, and that the server is up and not overloaded',
+        { code: 'CONNECT_TIMEOUT', cause: error },
+      );
+    }
     return fromConnectError(error, context);
+  }
+
+  async dumpSchema(): Promise<string> {
+    const connection = await this.acquire({ qualifiedOnly: true });
+    let row: { schema: string | null; version: number };
+    try {
+      const { rows } = await connection.query<{ schema: string | null; version: number }>(
+        sql`SELECT coalesce(${this.#schema ?? null}::text, current_schema()) AS schema, current_setting('server_version_num')::int AS version`,
+      );
+      row = rows[0]!;
+    } finally {
+      connection.release();
+    }
+    if (row.schema === null) throw new ConfigurationError(`no schema is in force on ${this.errorContext.target}; pass the schema to dump`, { code: 'INVALID_OPTION' });
+    const target = this.#directTarget ?? this.#target;
+    return pgDump({ target, schema: row.schema, serverMajor: Math.floor(row.version / 10000), connectTimeoutMs: this.#connectTimeoutMs });
   }
 
   async acquireMigrationLock(lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError, ConnectionError, LockTimeoutError, closedError, fromDriverError } from '../errors.js';
@@ -83,6 +84,13 @@ export class SqliteDriver implements Driver {
     this.#busyTimeoutMs = options.engineArgs?.timeout ?? DEFAULT_BUSY_TIMEOUT_MS;
     if (options.image !== undefined && target.filename !== ':memory:') {
       throw new ConfigurationError('sqliteImage opens an in-memory database: use it with sqlite::memory:', { code: 'INVALID_OPTION' });
+    }
+    if (options.engineArgs?.fileMustExist && target.filename !== ':memory:' && !existsSync(target.filename)) {
+      throw new ConnectionError(
+        `SQLite database ${JSON.stringify(target.filename)} does not exist, and was not created (fileMustExist); ` +
+          'check the path, or create the database by migrating it (sync)',
+        { code: 'DATABASE_NOT_FOUND' },
+      );
     }
     try {
       this.engine = new Database(options.image ?? target.filename, { ...options.engineArgs, timeout: this.#busyTimeoutMs });
@@ -258,6 +266,15 @@ export class SqliteDriver implements Driver {
       return sql`SELECT count(*) > 0 AS present FROM ${identifier(schema)}.sqlite_master WHERE type IN ('table', 'view') AND name = ${table}`;
     }
     return sql`SELECT count(*) > 0 AS present FROM pragma_table_info(${table}, ${schema}) WHERE name = ${column}`;
+  }
+
+  async dumpSchema(): Promise<string> {
+    // Tables and indexes by name, then views and triggers in the order they were created (one may use another).
+    const objects = this.run<{ sql: string }>(
+      sql`SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND substr(name, 1, 7) <> 'sqlite_'
+          ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, CASE WHEN type IN ('table', 'index') THEN name END, rowid`,
+    ).rows;
+    return objects.map((object) => `${object.sql};\n`).join('\n');
   }
 
   // SQLite's upsert cannot say whether it inserted; updateOrCreate selects, then writes, in a write transaction.

@@ -65,9 +65,13 @@ function parseFileName(file: string): ParsedName {
       ? ` (only lower-case .sql files are migrations: rename it to ${file.slice(0, -4)}.sql)`
       : /^\d+_[^.]+\.down\.(postgres|sqlite)\.sql$/.test(file)
       ? ` (write the dialect before .down: ${file.replace(/\.down\.(postgres|sqlite)\.sql$/, '.$1.down.sql')})`
-      : /^\d+_/.test(file)
-        ? ' (the name after the version may not contain dots)'
-        : '';
+      : /^\d+_\./.test(file)
+        ? ' (the name after the version is empty: write one, e.g. 001_create_users.sql)'
+        : /^\d+_/.test(file)
+          ? ' (the name after the version may not contain dots)'
+          : /^\d+\./.test(file)
+            ? ' (write an underscore and a name after the version, e.g. 001_create_users.sql)'
+            : '';
     throw new MigrationFileError(
       `migration file ${JSON.stringify(file)} does not follow <digits>_<name>[.postgres|.sqlite][.down].sql${hint}`,
       { code: 'BAD_FILE_NAME', files: [file] },

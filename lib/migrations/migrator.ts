@@ -4,7 +4,18 @@ import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type
 import { ConfigurationError, ConnectionError, DdlLockTimeoutError, LockTimeoutError, MigrationError, MigrationStateError, SqlHelpersError, UndefinedColumnError, UndefinedTableError, fromDriverError } from '../errors.js';
 import { empty, identifier, sql, type Sql } from '../sql.js';
 import { readMigrations, type Migration, type MigrationScript } from './files.js';
-import { compare, planDowngrade, planStamp, planStampExactly, planUpgrade, type AppliedMigration, type Comparison, type Target } from './plan.js';
+import {
+  compare,
+  parseTarget,
+  planDowngrade,
+  planRollback,
+  planStamp,
+  planStampExactly,
+  planUpgrade,
+  type AppliedMigration,
+  type Comparison,
+  type Target,
+} from './plan.js';
 import { formatDuration } from './duration.js';
 import { attemptTimeoutMs, backoffMs, type DdlLockPolicy } from './lock-retry.js';
 import { lockTimeoutMessage, waitingLine } from './lock-report.js';
@@ -33,6 +44,30 @@ export interface MigrationRun {
   name: string;
   file: string;
   durationMs: number;
+}
+
+/** What `plan()` can plan: the commands that `--dry-run` applies to. */
+export type PlanAction = 'sync' | 'upgrade' | 'downgrade' | 'rollback';
+
+/** One step of a plan, as `--dry-run` prints it: the file, which way, whether in a transaction, and its SQL. */
+export interface PlannedStep {
+  version: number;
+  name: string;
+  file: string;
+  direction: 'up' | 'down';
+  transactional: boolean;
+  noop: boolean;
+  sql: string;
+}
+
+/** What `repair(version)` did: `changed` is false when the recorded checksum already matched the file. */
+export interface RepairResult {
+  version: number;
+  name: string;
+  file: string;
+  changed: boolean;
+  previousChecksum: string;
+  checksum: string;
 }
 
 /** The result of `sync()` (the seed's names). */
@@ -181,14 +216,89 @@ export class Migrator {
     const migrations = await this.migrations();
     return this.#exclusive(async (connection) => {
       const applied = await this.#ensureTable(connection);
-      const plan = planDowngrade(compare(migrations, applied), migrations, target);
-      this.#assertRunnable(connection, plan.map((migration) => migration.down!));
-      const runs: MigrationRun[] = [];
-      for (const migration of plan) {
-        const forget = sql`DELETE FROM ${this.#table} WHERE version = ${migration.version}`;
-        runs.push(await this.#apply(connection, migration, migration.down!, () => forget, 'reverted'));
+      return this.#revertAll(connection, planDowngrade(compare(migrations, applied), migrations, target));
+    });
+  }
+
+  /** Reverts the highest applied version with its down file; nothing when nothing is applied. */
+  async rollback(): Promise<MigrationRun[]> {
+    const migrations = await this.migrations();
+    return this.#exclusive(async (connection) => {
+      const applied = await this.#ensureTable(connection);
+      return this.#revertAll(connection, planRollback(compare(migrations, applied), migrations));
+    });
+  }
+
+  /** Reverts the highest applied version and applies it again, under one lock: for a migration being written. */
+  async redo(): Promise<{ reverted: MigrationRun[]; applied: MigrationRun[] }> {
+    const migrations = await this.migrations();
+    return this.#exclusive(async (connection) => {
+      const before = await this.#ensureTable(connection);
+      const plan = planRollback(compare(migrations, before), migrations);
+      const reverted = await this.#revertAll(connection, plan);
+      return { reverted, applied: await this.#applyAll(connection, plan) };
+    });
+  }
+
+  async #revertAll(connection: MigrationConnection, plan: Migration[]): Promise<MigrationRun[]> {
+    this.#assertRunnable(connection, plan.map((migration) => migration.down!));
+    const runs: MigrationRun[] = [];
+    for (const migration of plan) {
+      const forget = sql`DELETE FROM ${this.#table} WHERE version = ${migration.version}`;
+      runs.push(await this.#apply(connection, migration, migration.down!, () => forget, 'reverted'));
+    }
+    return runs;
+  }
+
+  /**
+   * What `action` would run, read without the lock and without creating anything (not even the version table):
+   * the plan `--dry-run` prints. Refuses exactly where the action would.
+   */
+  async plan(read: Reader, action: PlanAction, target?: Target | string): Promise<PlannedStep[]> {
+    const migrations = await this.migrations();
+    const comparison = compare(migrations, (await this.readApplied(read)) ?? []);
+    const allowOutOfOrder = this.#options.allowOutOfOrder;
+    if (action === 'sync' || action === 'upgrade') {
+      const plan = planUpgrade(comparison, migrations, { target: action === 'sync' ? 'head' : (target ?? 'head'), allowOutOfOrder });
+      return plan.map((migration) => step(migration, migration.up, 'up'));
+    }
+    if (action === 'downgrade' && target === undefined) throw new MigrationStateError('downgrade needs a target version (0 for all)', { code: 'UNKNOWN_TARGET' });
+    const plan = action === 'rollback' ? planRollback(comparison, migrations) : planDowngrade(comparison, migrations, target!);
+    return plan.map((migration) => step(migration, migration.down!, 'down'));
+  }
+
+  /**
+   * Accepts the current content of applied file `version` after a harmless edit: records its checksum (and
+   * name) in place of the old one. Refuses a version that is not applied or has no file; never touches others.
+   */
+  async repair(version: number | string): Promise<RepairResult> {
+    const parsed = parseTarget(version);
+    if (parsed === 'head') throw new MigrationStateError('repair needs a version number, not "head"', { code: 'UNKNOWN_TARGET' });
+    const migrations = await this.migrations();
+    return this.#exclusive(async (connection) => {
+      const applied = (await this.readApplied(async (query) => (await connection.query(query)).rows)) ?? [];
+      const row = applied.find((candidate) => candidate.version === parsed);
+      if (row === undefined) {
+        throw new MigrationStateError(
+          `version ${parsed} is not applied (applied: ${applied.map((candidate) => candidate.version).join(', ') || 'none'}); ` +
+            'repair only records the new content of an applied file',
+          { code: 'NOT_APPLIED', versions: [parsed] },
+        );
       }
-      return runs;
+      const migration = migrations.find((candidate) => candidate.version === parsed);
+      if (migration === undefined) {
+        throw new MigrationStateError(`version ${parsed} (${row.name}) is applied but has no file to take the content from; restore the file first`, {
+          code: 'MISSING_FILE',
+          versions: [parsed],
+        });
+      }
+      const result = { version: parsed, name: migration.name, file: migration.up.file, previousChecksum: row.checksum, checksum: migration.up.checksum };
+      if (row.checksum === migration.up.checksum && row.name === migration.name) return { ...result, changed: false };
+      await connection.applyAtomically({ text: '', statements: [] }, async () => {
+        await connection.query(sql`UPDATE ${this.#table} SET checksum = ${migration.up.checksum}, name = ${migration.name} WHERE version = ${parsed}`);
+      });
+      this.#options.logger?.info(`repaired ${migration.up.file}: recorded its current checksum ${migration.up.checksum.slice(0, 12)}… (was ${row.checksum.slice(0, 12)}…)`);
+      return { ...result, changed: true };
     });
   }
 
@@ -387,4 +497,8 @@ export class Migrator {
       cause: failure ? failure.error : error,
     });
   }
+}
+
+function step(migration: Migration, script: MigrationScript, direction: 'up' | 'down'): PlannedStep {
+  return { version: migration.version, name: migration.name, file: script.file, direction, transactional: script.transactional, noop: script.noop, sql: script.text };
 }

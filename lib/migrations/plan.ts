@@ -1,5 +1,5 @@
 import { MigrationStateError } from '../errors.js';
-import type { Migration } from './files.js';
+import { versionDigitsOf, type Migration } from './files.js';
 
 /** A row of the version table. */
 export interface AppliedMigration {
@@ -47,6 +47,13 @@ export function highestVersion(applied: AppliedMigration[]): number | null {
   return applied.reduce<number | null>((max, row) => (max === null || row.version > max ? row.version : max), null);
 }
 
+// The version table keeps the name, not the file name: the zero-padding is the one the other files use.
+function lostFileName(version: number, name: string, migrations: Migration[]): string {
+  const widths = new Set(migrations.map((migration) => versionDigitsOf(migration.up.file)?.length ?? 0));
+  const width = widths.size === 1 ? [...widths][0]! : 0;
+  return `${String(version).padStart(width, '0')}_${name}.sql`;
+}
+
 /** Compares the files with the version table; pure. */
 export function compare(migrations: Migration[], applied: AppliedMigration[]): Comparison {
   const files = new Map(migrations.map((migration) => [migration.version, migration]));
@@ -80,7 +87,7 @@ export function compare(migrations: Migration[], applied: AppliedMigration[]): C
       problems.push({
         code: 'MISSING_FILE',
         version: row.version,
-        message: `version ${row.version} (${row.name}) was applied but its file is gone; restore ${row.version}_${row.name}.sql`,
+        message: `version ${row.version} (${row.name}) was applied but its file is gone; restore ${lostFileName(row.version, row.name, migrations)}`,
       });
     }
   }
@@ -93,7 +100,7 @@ export function compare(migrations: Migration[], applied: AppliedMigration[]): C
         version: migration.version,
         message:
           `${migration.up.file} is pending but the newer version ${current} is already applied; ` +
-          'renumber it above the applied versions, or allow out-of-order migrations',
+          'renumber it above the applied versions, or allow out-of-order migrations (allowOutOfOrder)',
       });
     }
   }
@@ -157,7 +164,7 @@ export function planUpgrade(
   migrations: Migration[],
   options: { target?: Target | string; allowOutOfOrder?: boolean } = {},
 ): Migration[] {
-  const problems = comparison.problems.filter((problem) => !(options.allowOutOfOrder && problem.code === 'OUT_OF_ORDER'));
+  const problems = refusals(comparison, options.allowOutOfOrder ?? false);
   if (problems.length > 0) throw refuse(problems);
   const target = resolveKnownTarget(options.target ?? 'head', migrations, false);
   if (comparison.current !== null && target < comparison.current) {
@@ -172,8 +179,19 @@ export function planUpgrade(
 /** The migrations `downgrade(target)` reverts, newest first; throws before anything runs if one has no down file. */
 export function planDowngrade(comparison: Comparison, migrations: Migration[], target: Target | string): Migration[] {
   const version = resolveKnownTarget(target, migrations, true);
-  const files = new Map(migrations.map((migration) => [migration.version, migration]));
   const toRevert = comparison.listing.filter((entry) => entry.state !== 'pending' && entry.version > version).reverse();
+  return revertible(toRevert, migrations, `cannot downgrade to ${version}`);
+}
+
+/** The migration `rollback()` reverts: the highest applied version, alone; none when nothing is applied. */
+export function planRollback(comparison: Comparison, migrations: Migration[]): Migration[] {
+  const last = comparison.listing.filter((entry) => entry.state !== 'pending').at(-1);
+  return last === undefined ? [] : revertible([last], migrations, `cannot roll back version ${last.version}`);
+}
+
+// Every entry must be applied as its file says and have a down file: otherwise nothing is reverted.
+function revertible(toRevert: MigrationListing[], migrations: Migration[], what: string): Migration[] {
+  const files = new Map(migrations.map((migration) => [migration.version, migration]));
   const blocking = toRevert.filter((entry) => entry.state !== 'applied' || !entry.hasDown);
   if (blocking.length > 0) {
     const reasons = blocking.map((entry) =>
@@ -183,7 +201,7 @@ export function planDowngrade(comparison: Comparison, migrations: Migration[], t
           ? `${entry.file} was changed after it was applied`
           : `${entry.file} has no down file (${entry.file!.replace(/\.sql$/, '.down.sql')})`,
     );
-    throw new MigrationStateError(`cannot downgrade to ${version}, nothing was changed: ${reasons.join('; ')}`, {
+    throw new MigrationStateError(`${what}, nothing was changed: ${reasons.join('; ')}`, {
       code: blocking.some((entry) => entry.state === 'applied') ? 'MISSING_DOWN' : blocking[0]!.state === 'missing' ? 'MISSING_FILE' : 'CHECKSUM_MISMATCH',
       versions: blocking.map((entry) => entry.version),
     });
@@ -231,9 +249,17 @@ export function planStampExactly(comparison: Comparison, migrations: Migration[]
   if (skipped.length > 0 && !allowOutOfOrder) {
     throw new MigrationStateError(
       `version(s) ${skipped.join(', ')} are not applied but older than the applied version ${highest}; nothing was stamped: ` +
-        'apply them with the old tool first, or allow out-of-order migrations',
+        'apply them with the old tool first, or allow out-of-order migrations (allowOutOfOrder)',
       { code: 'ADOPT_GAP', versions: skipped },
     );
   }
   return versions.map((version) => files.get(version)!).sort((a, b) => a.version - b.version);
+}
+
+/**
+ * Whether `sync()` would end up to date without a person stepping in: nothing pending and nothing it refuses
+ * (drift, a missing file, an out-of-order file unless allowed, a database ahead of the files). Pure.
+ */
+export function refusals(comparison: Comparison, allowOutOfOrder: boolean): Problem[] {
+  return comparison.problems.filter((problem) => !(allowOutOfOrder && problem.code === 'OUT_OF_ORDER'));
 }
