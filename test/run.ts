@@ -24,11 +24,15 @@ const POOLED_SUITES = [
   'cli',
   'values',
   'lock-snapshot',
+  'cli-operations',
   'zero-downtime',
 ];
 
-/** Suites run again on every other PostgreSQL major. */
-const VERSION_SUITES = [...POOLED_SUITES, 'bad-input', 'noop-migrations', 'testing'];
+/**
+ * Suites run again on every other PostgreSQL major; not cli-operations, whose `dump` needs a pg_dump of at least
+ * the server's major (the machine's is Debian's 15).
+ */
+const VERSION_SUITES = [...POOLED_SUITES.filter((suite) => suite !== 'cli-operations'), 'bad-input', 'noop-migrations', 'testing'];
 
 const wanted = new Set((process.env.TEST_PASSES ?? `direct,pgbouncer,${EMBEDDED_MAJORS.map((major) => `pg${major}`).join(',')}`).split(','));
 const suiteFiles = (suites: string[]) => suites.map((suite) => `${here}${suite}.test.js`);
