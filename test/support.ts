@@ -110,15 +110,16 @@ export const BASIC_MIGRATIONS: Record<string, string> = Object.fromEntries(
  * A database with every migration of `dir` (a fixture folder) applied, cloned by sql-helpers/testing from a
  * template that later runs reuse: a SQLite file copy, or a PostgreSQL database made through the direct admin
  * URL and reached through PG_URL (the pooler, in that pass). On PostgreSQL without a pooler the migrations run
- * in schema `app` (the schema option), as the schemas of freshDatabase do, unless `inSchema` is false.
+ * in schema `app` (the schema option), as the schemas of freshDatabase do, unless `inSchema` is false. No
+ * spares: a suite asks once to three times, so a clone made ahead would mostly be made for nothing.
  */
 export async function migratedDatabase(dialect: Dialect, dir: string, { inSchema = true } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
-    const made = await createTestDatabase(`sqlite://${join(tmpdir(), 'sql-helpers-suites', 'suite.db')}`, dir);
+    const made = await createTestDatabase(`sqlite://${join(tmpdir(), 'sql-helpers-suites', 'suite.db')}`, dir, { spares: 0 });
     return { dialect, uri: made.url, options: {}, cliArgs: [], cleanup: () => made.drop() };
   }
   const options = TOPOLOGY === 'pgbouncer' || !inSchema ? {} : { schema: 'app' };
-  const made = await createTestDatabase(ADMIN_URL, dir, options);
+  const made = await createTestDatabase(ADMIN_URL, dir, { ...options, spares: 0 });
   const url = new URL(PG_URL);
   url.pathname = new URL(made.url).pathname;
   return { dialect, uri: url.toString(), options, cliArgs: options.schema ? ['--schema', options.schema] : [], cleanup: () => made.drop() };

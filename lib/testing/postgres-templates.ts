@@ -45,7 +45,7 @@ export async function clonePostgres(target: PostgresTarget, key: TemplateKey, mi
   await leftoversRemoved.get(admin);
   const template = { name: templateName(key), strategy: options.strategy ?? DEFAULT_CLONE_STRATEGY };
   const newName = () => `sqlh_test_${key.hash.slice(0, 8)}_${randomBytes(5).toString('hex')}`;
-  const spares = await sparesOf(`${serverGroup(target)}${key.source}\0${template.strategy}`, template.name, () =>
+  const spares = await sparesOf(`${serverGroup(target)}${key.source}\0${template.strategy}\0${options.spares}`, template.name, () =>
     new Spares(
       {
         async make() {

@@ -56,7 +56,7 @@ export async function cloneSqlite(target: SqliteTarget, key: TemplateKey, migrat
     });
     return { url: 'sqlite::memory:', db: new DatabaseManager('sqlite::memory:', migrationsDir, { ...options.manager, sqliteImage: image }), remove: async () => {} };
   }
-  const spares = await sparesOf(`${placeGroup(place)}${key.source}`, template, () =>
+  const spares = await sparesOf(`${placeGroup(place)}${key.source}\0${options.spares}`, template, () =>
     new Spares({ make: () => copyTemplate(template, testFile(place)), discard: removeDatabaseFile }, options.spares),
   );
   const copy =
