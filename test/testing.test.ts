@@ -268,13 +268,18 @@ for (const kind of kinds) {
       assert.deepEqual(await mine(), [], 'cleanupTestDatabases removes this process’s spares');
     });
 
-    it('spares: 0 makes none', async () => {
+    it('spares: 0 makes none, and takes none made for other callers', async () => {
       const { dir, sqlDir, uri, options } = await scratch();
+      const mine = () => listMade(sqlDir, dir, process.pid);
+      for (let i = 0; i < 2; i++) await (await createTestDatabase(uri, sqlDir, options)).drop();
+      await waitFor(async () => (await mine()).length === 1);
+      const [othersSpare] = await mine();
       const made = [];
       for (let i = 0; i < 3; i++) made.push(await createTestDatabase(uri, sqlDir, { ...options, spares: 0 }));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.deepEqual((await listMade(sqlDir, dir, process.pid)).sort(), made.map((m) => nameIn(m.url)).sort());
+      assert.deepEqual((await mine()).sort(), [othersSpare!, ...made.map((m) => nameIn(m.url))].sort());
       for (const m of made) await m.drop();
+      await cleanupTestDatabases(uri);
     });
 
     it('never hands out a spare of a superseded template: a changed file removes the old spares first', async () => {
