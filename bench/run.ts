@@ -1,7 +1,7 @@
 // `npm run bench [-- --json] [-- --quick] [-- --only name,name]`: runs every scenario on this machine
 // against the local PostgreSQL and SQLite files and prints one Markdown table (and bench/results.json).
 import { writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { configFrom } from './config.js';
@@ -29,6 +29,7 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const loadAtStart = loadavg();
   const server = (await admin('SHOW server_version')).rows[0].server_version as string;
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${server}`;
   log(`${machine}${config.quick ? ' (quick)' : ''}`);
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   await step('test-database', () => testDatabase(config, fixtures));
   const seconds = (performance.now() - started) / 1000;
   const notes = [
-    `Machine: ${machine}. Total ${seconds.toFixed(0)} s.`,
+    `Machine: ${machine}. Total ${seconds.toFixed(0)} s. Load average (1, 5, 15 min) at the start ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}, at the end ${loadavg().map((l) => l.toFixed(1)).join(', ')} (on ${cpus().length} cores).`,
     `Each comparison ran its sides interleaved in one process (A B A B …, order alternating per round) after one untimed warm-up round, which also counted round trips; figures are medians, ratios are medians of per-round ratios. "rounds" = timed rounds.`,
     `Round trips: pg Client#query calls (a multi-statement script sent in one message is one) / better-sqlite3 calls that run SQL, per operation or per migration; psql: statements in its script (BEGIN, 3, COMMIT); processes: counted in the child, summed over all processes.`,
     `ratio: "throughput" = ours / baseline operations per second (higher is better); "time" = ours / baseline duration (lower is better).`,

@@ -94,7 +94,7 @@ function invalid(message: string): ConfigurationError {
 }
 
 /** What a value is, for a message: never the value itself when it might be a secret-bearing object. */
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
   if (value === null) return 'null';

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -17,24 +16,23 @@ import {
   join,
   sql,
 } from '../lib/index.js';
-import { BASIC_MIGRATIONS, TOPOLOGY, dialects, freshDatabase, migrationsDir, type TestDatabase } from './support.js';
+import { TOPOLOGY, dialects, fixtureMigrations, migratedDatabase, type TestDatabase } from './support.js';
+
+// users, groups, memberships (the BASIC_MIGRATIONS of the other suites), migrated once into a template.
+const BASIC = fixtureMigrations('basic');
 
 for (const dialect of dialects) {
   describe(`sessions on ${dialect}`, () => {
     let database: TestDatabase;
-    let dir: string;
     let db: DatabaseManager;
 
     before(async () => {
-      database = await freshDatabase(dialect);
-      dir = await migrationsDir(BASIC_MIGRATIONS);
-      db = new DatabaseManager(database.uri, dir, database.options);
-      await db.sync();
+      database = await migratedDatabase(dialect, BASIC);
+      db = new DatabaseManager(database.uri, BASIC, database.options);
     });
     after(async () => {
       await db.close();
       await database.cleanup();
-      await rm(dir, { recursive: true, force: true });
     });
 
     const count = async (session = db) => Number((await session.one<{ n: number | string }>(sql`SELECT count(*) AS n FROM users`)).n);
@@ -161,11 +159,9 @@ for (const dialect of dialects) {
 
 describe('SQLite connection hand-off', () => {
   it('fails a db call made inside db.transaction with a LockTimeoutError that says to use tx, instead of hanging', async () => {
-    const database = await freshDatabase('sqlite');
-    const dir = await migrationsDir(BASIC_MIGRATIONS);
-    const db = new DatabaseManager(database.uri, dir, { engineArgs: { timeout: 100 } });
+    const database = await migratedDatabase('sqlite', BASIC);
+    const db = new DatabaseManager(database.uri, BASIC, { engineArgs: { timeout: 100 } });
     try {
-      await db.sync();
       await assert.rejects(
         db.transaction(async () => db.query(sql`SELECT 1 AS one`)),
         (error: SqlHelpersError) => error.code === 'LOCK_TIMEOUT' && /not on db/.test(error.message),
@@ -174,19 +170,16 @@ describe('SQLite connection hand-off', () => {
     } finally {
       await db.close();
       await database.cleanup();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });
 
 describe('prepared statements on postgres', () => {
   it('survives a table gaining a column behind a prepared SELECT *, and reports it inside a transaction', async () => {
-    const database = await freshDatabase('postgres');
-    const dir = await migrationsDir(BASIC_MIGRATIONS);
+    const database = await migratedDatabase('postgres', BASIC);
     // One connection, so every call meets the statement it prepared before.
-    const db = new DatabaseManager(database.uri, dir, { ...database.options, engineArgs: { max: 1 } });
+    const db = new DatabaseManager(database.uri, BASIC, { ...database.options, engineArgs: { max: 1 } });
     try {
-      await db.sync();
       await db.execute(sql`INSERT INTO users (id, email) VALUES (${1}, ${'a@example.com'})`);
       const select = (session: { query: DatabaseManager['query'] }) => session.query<Record<string, unknown>>(sql`SELECT * FROM users WHERE id = ${1}`);
       assert.deepEqual(Object.keys((await select(db))[0]!), ['id', 'email']);
@@ -206,7 +199,6 @@ describe('prepared statements on postgres', () => {
     } finally {
       await db.close();
       await database.cleanup();
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach } from 'node:test';
 import { DatabaseManager, identifier, sql, type DatabaseManagerOptions, type Dialect } from '../lib/index.js';
+import { createTestDatabase } from '../lib/testing/index.js';
 
 /**
  * Every suite runs once per dialect. PostgreSQL is required: a missing server fails the run, never skips.
@@ -101,16 +103,34 @@ export async function migrationsDir(files: Record<string, string | Uint8Array>):
   return dir;
 }
 
-/** Three portable migrations (users, groups, memberships) used by most suites. */
-export const BASIC_MIGRATIONS: Record<string, string> = {
-  '001_users.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);\n',
-  '001_users.down.sql': 'DROP TABLE users;\n',
-  '002_groups.sql': 'CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n',
-  '002_groups.down.sql': 'DROP TABLE groups;\n',
-  '003_memberships.sql':
-    'CREATE TABLE memberships (\n  user_id INTEGER NOT NULL REFERENCES users (id),\n  group_id INTEGER NOT NULL REFERENCES groups (id),\n  PRIMARY KEY (user_id, group_id)\n);\n',
-  '003_memberships.down.sql': 'DROP TABLE memberships;\n',
-};
+/** A migrations folder kept in test/fixtures/migrations: the same files every run, so its template is reused. */
+export const fixtureMigrations = (name: string) => fileURLToPath(new URL(`./fixtures/migrations/${name}`, import.meta.url));
+
+/** Three portable migrations (users, groups, memberships) used by most suites: test/fixtures/migrations/basic. */
+export const BASIC_MIGRATIONS: Record<string, string> = Object.fromEntries(
+  readdirSync(fixtureMigrations('basic'))
+    .sort()
+    .map((name) => [name, readFileSync(join(fixtureMigrations('basic'), name), 'utf8')]),
+);
+
+/**
+ * A database with every migration of `dir` (a fixture folder) applied, cloned by sql-helpers/testing from a
+ * template that later runs reuse: a SQLite file copy, or a PostgreSQL database made through the direct admin
+ * URL and reached through PG_URL (the pooler, in that pass). On PostgreSQL without a pooler the migrations run
+ * in schema `app` (the schema option), as the schemas of freshDatabase do, unless `inSchema` is false. No
+ * spares: a suite asks once to three times, so a clone made ahead would mostly be made for nothing.
+ */
+export async function migratedDatabase(dialect: Dialect, dir: string, { inSchema = true } = {}): Promise<TestDatabase> {
+  if (dialect === 'sqlite') {
+    const made = await createTestDatabase(`sqlite://${join(tmpdir(), 'sql-helpers-suites', 'suite.db')}`, dir, { spares: 0 });
+    return { dialect, uri: made.url, options: {}, cliArgs: [], cleanup: () => made.drop() };
+  }
+  const options = TOPOLOGY === 'pgbouncer' || !inSchema ? {} : { schema: 'app' };
+  const made = await createTestDatabase(ADMIN_URL, dir, { ...options, spares: 0 });
+  const url = new URL(PG_URL);
+  url.pathname = new URL(made.url).pathname;
+  return { dialect, uri: url.toString(), options, cliArgs: options.schema ? ['--schema', options.schema] : [], cleanup: () => made.drop() };
+}
 
 /** The compiled CLI, run by the tests as a child process. */
 export const CLI = fileURLToPath(new URL('../lib/migrate.js', import.meta.url));

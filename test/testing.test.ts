@@ -42,6 +42,8 @@ interface Kind {
   exists(url: string): Promise<boolean | undefined>;
   /** The templates of the migrations folder `migrations` (names). */
   templates(migrations: string, dir: string): Promise<string[]>;
+  /** The test databases (names or files) process `pid` made from `migrations`; undefined in memory (nothing to list). */
+  made?(migrations: string, dir: string, pid: number): Promise<string[]>;
 }
 
 const pgTarget = parseDatabaseUri(PG_URL) as PostgresTarget;
@@ -53,6 +55,17 @@ async function pgTemplates(migrations: string): Promise<string[]> {
 
 const sqliteTemplates = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name) => name.includes('.sqlh-template-')) : []);
 
+async function pgMade(migrations: string, pid: number): Promise<string[]> {
+  const { source } = await templateKey('postgres', migrations, { versionTable: undefined, schema: undefined });
+  return (await PostgresAdmin.for(pgTarget).list())
+    .filter((d) => d.provenance?.kind === 'test' && d.provenance.source === source && d.provenance.pid === pid)
+    .map((d) => d.name);
+}
+
+const sqliteMade = (dir: string, pid: number) => readdirSync(dir).filter((name) => name.startsWith(`app.sqlh-test-${pid}-`) && name.endsWith('.db'));
+/** The database name or file name in a test database's URL. */
+const nameIn = (url: string) => (url.startsWith('sqlite://') ? url.slice(url.lastIndexOf('/') + 1) : new URL(url).pathname.slice(1));
+
 const kinds: Kind[] = [
   {
     name: 'sqlite file',
@@ -60,6 +73,7 @@ const kinds: Kind[] = [
     options: () => ({}),
     exists: async (url) => existsSync(url.slice('sqlite://'.length)),
     templates: async (_, dir) => sqliteTemplates(dir),
+    made: async (_, dir, pid) => sqliteMade(dir, pid),
   },
   {
     name: 'sqlite :memory:',
@@ -74,6 +88,7 @@ const kinds: Kind[] = [
     options: () => ({}),
     exists: async (url) => (await admin(`SELECT 1 FROM pg_database WHERE datname = '${new URL(url).pathname.slice(1)}'`)).rowCount === 1,
     templates: (migrations) => pgTemplates(migrations),
+    made: (migrations, _, pid) => pgMade(migrations, pid),
   },
 ];
 
@@ -225,6 +240,96 @@ for (const kind of kinds) {
         /the test failed/,
       );
       assert.equal(Number((await made.db.one<{ n: number }>(sql`SELECT count(*) AS n FROM users`)).n), 0);
+    });
+
+    const listMade = kind.made;
+    if (listMade === undefined) return; // in memory there is nothing to make ahead
+
+    it('keeps one spare made ahead from the second call on; the next call gets it, fresh and migrated; cleanup removes it', async () => {
+      const { dir, sqlDir, uri, options } = await scratch();
+      const mine = () => listMade(sqlDir, dir, process.pid);
+      const first = await createTestDatabase(uri, sqlDir, options);
+      cleanups.push(() => first.drop());
+      assert.deepEqual(await mine(), [nameIn(first.url)], 'the first call makes no spare');
+      await first.db.execute(sql`INSERT INTO users (email) VALUES (${'a@example.com'})`);
+      const second = await createTestDatabase(uri, sqlDir, options);
+      cleanups.push(() => second.drop());
+      await waitFor(async () => (await mine()).length === 3);
+      const [spare] = (await mine()).filter((name) => name !== nameIn(first.url) && name !== nameIn(second.url));
+      const third = await createTestDatabase(uri, sqlDir, options);
+      cleanups.push(() => third.drop());
+      assert.equal(nameIn(third.url), spare, 'the third call gets the spare');
+      assert.equal(await third.db.getCurrentRevision(), 2);
+      assert.equal(Number((await third.db.one<{ n: number }>(sql`SELECT count(*) AS n FROM users`)).n), 0, 'a spare is a fresh copy');
+      await waitFor(async () => (await mine()).length === 4, 20000);
+      for (const made of [first, second, third]) await made.drop();
+      assert.equal((await mine()).length, 1, 'the next spare waits');
+      await cleanupTestDatabases(uri);
+      assert.deepEqual(await mine(), [], 'cleanupTestDatabases removes this process’s spares');
+    });
+
+    it('spares: 0 makes none, and takes none made for other callers', async () => {
+      const { dir, sqlDir, uri, options } = await scratch();
+      const mine = () => listMade(sqlDir, dir, process.pid);
+      for (let i = 0; i < 2; i++) await (await createTestDatabase(uri, sqlDir, options)).drop();
+      await waitFor(async () => (await mine()).length === 1);
+      const [othersSpare] = await mine();
+      const made = [];
+      for (let i = 0; i < 3; i++) made.push(await createTestDatabase(uri, sqlDir, { ...options, spares: 0 }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual((await mine()).sort(), [othersSpare!, ...made.map((m) => nameIn(m.url))].sort());
+      for (const m of made) await m.drop();
+      await cleanupTestDatabases(uri);
+    });
+
+    it('never hands out a spare of a superseded template: a changed file removes the old spares first', async () => {
+      const { dir, sqlDir, uri, options } = await scratch();
+      const mine = () => listMade(sqlDir, dir, process.pid);
+      for (let i = 0; i < 2; i++) await (await createTestDatabase(uri, sqlDir, options)).drop();
+      await waitFor(async () => (await mine()).length === 1);
+      const [oldSpare] = await mine();
+      await writeFile(join(sqlDir, '001_users.sqlite.sql'), migrations({ extraColumn: true })['001_users.sqlite.sql']!);
+      await writeFile(join(sqlDir, '001_users.postgres.sql'), migrations({ extraColumn: true })['001_users.postgres.sql']!);
+      const changed = await createTestDatabase(uri, sqlDir, options);
+      try {
+        assert.notEqual(nameIn(changed.url), oldSpare);
+        await changed.db.execute(sql`INSERT INTO users (email, nickname) VALUES (${'b@example.com'}, ${'b'})`);
+        assert.ok(!(await mine()).includes(oldSpare!), 'the old template’s spare is gone');
+      } finally {
+        await changed.drop();
+      }
+      await cleanupTestDatabases(uri);
+    });
+
+    it('a process that ends removes its spares; a killed one leaves them to the crashed-run cleanup', async () => {
+      const { dir, sqlDir, uri } = await scratch();
+      const ended = startWorker([uri, sqlDir, 'twice']);
+      await ended.ready;
+      ended.go();
+      await ended.output;
+      await new Promise((resolve) => (ended.child.exitCode === null ? ended.child.once('exit', resolve) : resolve(undefined)));
+      assert.deepEqual(await listMade(sqlDir, dir, ended.child.pid!), [], 'removed when the event loop emptied');
+
+      const killed = startWorker([uri, sqlDir, 'twice-hold']);
+      await killed.ready;
+      killed.go();
+      await killed.output;
+      await waitFor(async () => (await listMade(sqlDir, dir, killed.child.pid!)).length === 1);
+      await new Promise((resolve) => killed.child.once('exit', resolve).kill('SIGKILL'));
+      const [left] = await listMade(sqlDir, dir, killed.child.pid!);
+      const removed = await cleanupTestDatabases(uri);
+      assert.ok(removed.some((name) => name.endsWith(left!)), `removed: ${removed}`);
+      assert.deepEqual(await listMade(sqlDir, dir, killed.child.pid!), []);
+    });
+
+    it('refuses a strategy or spares it cannot use, before anything is made', async () => {
+      const { sqlDir, uri, options } = await scratch();
+      const refused = (extra: Record<string, unknown>, pattern: RegExp) =>
+        assert.rejects(createTestDatabase(uri, sqlDir, { ...options, ...extra } as TestDatabaseOptions), (e: unknown) => e instanceof ConfigurationError && e.code === 'INVALID_OPTION' && pattern.test(e.message));
+      await refused({ strategy: 'WAL_LOG; DROP DATABASE x' }, /option strategy must be 'WAL_LOG' or 'FILE_COPY', got the string/);
+      await refused({ spares: -1 }, /option spares must be a whole number from 0 to 8, got number -1/);
+      await refused({ spares: 1.5 }, /spares/);
+      await refused({ spares: '2' }, /got the string "2"/);
     });
   });
 

@@ -21,7 +21,7 @@ export interface Provenance extends Creator {
 export interface ListedDatabase {
   name: string;
   isTemplate: boolean;
-  /** Sessions connected to it right now. */
+  /** Client sessions connected to it right now (not an autovacuum worker, which DROP DATABASE ends by itself). */
   sessions: number;
   /** `null` when its comment is not one the tool wrote: such a database is never touched. */
   provenance: Provenance | null;
@@ -138,7 +138,7 @@ export class PostgresAdmin {
   async list(): Promise<ListedDatabase[]> {
     const rows = await this.#db.query<{ name: string; is_template: boolean; sessions: number; comment: string | null }>(sql`
       SELECT d.datname AS name, d.datistemplate AS is_template, shobj_description(d.oid, 'pg_database') AS comment,
-             (SELECT count(*)::int FROM pg_stat_activity a WHERE a.datid = d.oid) AS sessions
+             (SELECT count(*)::int FROM pg_stat_activity a WHERE a.datid = d.oid AND a.backend_type = 'client backend') AS sessions
         FROM pg_database d
        WHERE starts_with(d.datname, ${NAME_PREFIX})
        ORDER BY d.datname`);

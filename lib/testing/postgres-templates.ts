@@ -6,6 +6,7 @@ import type { PostgresTarget } from '../uri.js';
 import type { Clone } from './clone.js';
 import { PostgresAdmin, isDuplicateDatabase, isMissingDatabase, provenance } from './postgres-admin.js';
 import { removeLeftovers } from './postgres-cleanup.js';
+import { Spares, sparesOf } from './spares.js';
 import type { TemplateKey } from './template-key.js';
 
 /** How `CREATE DATABASE … TEMPLATE` copies the template (PostgreSQL 15 and later; older servers have one way). */
@@ -20,30 +21,58 @@ export const DEFAULT_CLONE_STRATEGY: CloneStrategy = 'WAL_LOG';
 export interface PostgresCloneOptions {
   manager: DatabaseManagerOptions;
   strategy: CloneStrategy | undefined;
+  /** Databases kept cloned ahead per template (from the process's second call on); 0: none. */
+  spares: number;
 }
 
 /** The template's name: which source (folder and options) and which files. */
 export const templateName = (key: TemplateKey) => `sqlh_tpl_${key.source.slice(0, 8)}_${key.hash.slice(0, 16)}`;
 
+/** The group of spares of one server: `releaseSpares` takes it as a prefix. */
+export const serverGroup = (target: PostgresTarget) => `postgres\0${target.connectionString}\0`;
+
 // Leftovers of crashed runs are looked for once per process and server, before its first clone.
 const leftoversRemoved = new WeakMap<PostgresAdmin, Promise<unknown>>();
 
-/** A new database on the server `target` names, with every migration of `migrationsDir` applied (via the template). */
+/**
+ * A new database on the server `target` names, with every migration of `migrationsDir` applied (via the
+ * template): a spare cloned ahead when there is one, else a clone made now (building the template first if
+ * it does not exist); then the next spare is started.
+ */
 export async function clonePostgres(target: PostgresTarget, key: TemplateKey, migrationsDir: string, options: PostgresCloneOptions): Promise<Clone> {
   const admin = PostgresAdmin.for(target);
   if (!leftoversRemoved.has(admin)) leftoversRemoved.set(admin, removeLeftovers(admin, 'keep').catch(() => undefined));
   await leftoversRemoved.get(admin);
   const template = { name: templateName(key), strategy: options.strategy ?? DEFAULT_CLONE_STRATEGY };
-  const name = `sqlh_test_${key.hash.slice(0, 8)}_${randomBytes(5).toString('hex')}`;
-  try {
-    await admin.create(name, provenance('test', key), template);
-  } catch (error) {
-    if (!isMissingDatabase(error)) throw error;
-    await buildTemplate(admin, key, migrationsDir, options.manager);
-    await admin.create(name, provenance('test', key), template);
+  const newName = () => `sqlh_test_${key.hash.slice(0, 8)}_${randomBytes(5).toString('hex')}`;
+  const spares = await sparesOf(`${serverGroup(target)}${key.source}\0${template.strategy}\0${options.spares}`, template.name, () =>
+    new Spares(
+      {
+        async make() {
+          const name = newName();
+          await admin.create(name, provenance('test', key), template);
+          return name;
+        },
+        discard: (name) => admin.drop(name, { force: true }),
+      },
+      options.spares,
+    ),
+  );
+  let name = await spares.take();
+  if (name === undefined) {
+    name = newName();
+    try {
+      await admin.create(name, provenance('test', key), template);
+    } catch (error) {
+      if (!isMissingDatabase(error)) throw error;
+      await buildTemplate(admin, key, migrationsDir, options.manager);
+      await admin.create(name, provenance('test', key), template);
+    }
   }
-  const url = admin.urlOf(name);
-  return { url, db: new DatabaseManager(url, migrationsDir, options.manager), remove: () => admin.drop(name, { force: true }) };
+  spares.refill();
+  const made = name;
+  const url = admin.urlOf(made);
+  return { url, db: new DatabaseManager(url, migrationsDir, options.manager), remove: () => admin.drop(made, { force: true }) };
 }
 
 /**

@@ -7,13 +7,19 @@ import type { SqliteTarget } from '../uri.js';
 import type { Clone } from './clone.js';
 import { removeDatabaseFile, removeSqliteLeftovers } from './sqlite-cleanup.js';
 import { buildingFile, lockFile, placeOf, templateFile, testFile, type SqlitePlace } from './sqlite-place.js';
+import { Spares, sparesOf } from './spares.js';
 import type { TemplateKey } from './template-key.js';
 import { UNSAFE_NO_TEMPLATE_LOCK } from './unsafe-no-lock.js';
 
 export interface SqliteCloneOptions {
   manager: DatabaseManagerOptions;
   templateDir: string | undefined;
+  /** File copies kept made ahead per template (from the process's second call on); 0: none. */
+  spares: number;
 }
+
+/** The group of spares of one place: `releaseSpares` takes it as a prefix. */
+export const placeGroup = (place: SqlitePlace) => `sqlite\0${place.folder}\0${place.base}\0`;
 
 // Per process and place: the folder made and crashed runs' leftovers removed, once, before the first copy.
 const prepared = new Map<string, Promise<unknown>>();
@@ -50,15 +56,25 @@ export async function cloneSqlite(target: SqliteTarget, key: TemplateKey, migrat
     });
     return { url: 'sqlite::memory:', db: new DatabaseManager('sqlite::memory:', migrationsDir, { ...options.manager, sqliteImage: image }), remove: async () => {} };
   }
-  const copy = testFile(place);
-  // FICLONE shares the blocks where the file system can (btrfs, XFS), and copies them elsewhere.
-  await copyFile(template, copy, constants.COPYFILE_FICLONE).catch(async (error: unknown) => {
-    if (!isMissingFile(error)) throw error;
-    await build();
-    await copyFile(template, copy, constants.COPYFILE_FICLONE);
-  });
+  const spares = await sparesOf(`${placeGroup(place)}${key.source}\0${options.spares}`, template, () =>
+    new Spares({ make: () => copyTemplate(template, testFile(place)), discard: removeDatabaseFile }, options.spares),
+  );
+  const copy =
+    (await spares.take()) ??
+    (await copyTemplate(template, testFile(place)).catch(async (error: unknown) => {
+      if (!isMissingFile(error)) throw error;
+      await build();
+      return copyTemplate(template, testFile(place));
+    }));
+  spares.refill();
   const url = `sqlite://${copy}`;
   return { url, db: new DatabaseManager(url, migrationsDir, options.manager), remove: () => removeDatabaseFile(copy) };
+}
+
+/** Copies the template to `copy` off this thread (libuv); FICLONE shares the blocks where the file system can (btrfs, XFS). */
+async function copyTemplate(template: string, copy: string): Promise<string> {
+  await copyFile(template, copy, constants.COPYFILE_FICLONE);
+  return copy;
 }
 
 // Header bytes 18 and 19 hold the file format versions: 2 means WAL, which an in-memory database cannot use; 1 is
