@@ -31,6 +31,32 @@ export interface SqliteDriverOptions {
   typeParsing?: boolean | undefined;
 }
 
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Switches a file database to WAL. The switch needs the file to itself, and SQLite answers SQLITE_BUSY at once,
+ * without its busy handler, while another connection reads or writes it: processes opening one new file together
+ * (a migrating fleet, test processes sharing a lock file) meet that. Retried until `timeoutMs`, or until another
+ * connection has made the switch. Blocking, as the constructor that calls it is, but only while the file is busy.
+ */
+function enableWal(db: Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+    }
+    try {
+      if (db.pragma('journal_mode', { simple: true }) === 'wal') return;
+    } catch {
+      // still busy: wait and try again
+    }
+    Atomics.wait(pause, 0, 0, delay);
+  }
+}
+
 /** The busy timeout when `engineArgs.timeout` does not set one. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const STATEMENT_CACHE_SIZE = 256;
@@ -104,7 +130,7 @@ export class SqliteDriver implements Driver {
     try {
       this.engine.pragma('foreign_keys = ON');
       if (!this.engine.memory && !this.engine.readonly) {
-        this.engine.pragma('journal_mode = WAL');
+        enableWal(this.engine, this.#busyTimeoutMs);
         // In WAL mode NORMAL loses no committed transaction on an application crash, only on power loss.
         this.engine.pragma('synchronous = NORMAL');
       }
