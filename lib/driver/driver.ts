@@ -159,6 +159,8 @@ export interface Driver {
    * inserted, false for one it updated; `undefined` where the database cannot tell in one statement.
    */
   readonly insertedFlag: Sql | undefined;
+  /** Whether a `WITH` clause may hold `INSERT … RETURNING` (a data-modifying CTE), for getOrCreate in one statement. */
+  readonly writableCte: boolean;
   /** Releases every connection. */
   close(): Promise<void>;
 }

@@ -526,6 +526,8 @@ export class PostgresDriver implements Driver {
   // xmax is 0 on a row version that no transaction has locked or replaced: a row this INSERT just created.
   readonly insertedFlag = raw('(xmax = 0)');
 
+  readonly writableCte = true;
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.engine.end();

@@ -263,6 +263,9 @@ export class SqliteDriver implements Driver {
   // SQLite's upsert cannot say whether it inserted; updateOrCreate selects, then writes, in a write transaction.
   readonly insertedFlag = undefined;
 
+  // SQLite's WITH clauses only read: getOrCreate selects, then inserts.
+  readonly writableCte = false;
+
   async close(): Promise<void> {
     this.#closed = true;
     if (this.engine.open) this.engine.close();
