@@ -8,7 +8,7 @@ import {
   UndefinedColumnError,
 } from './errors.js';
 import { Session } from './session.js';
-import { Sql, identifier, join, raw, sql } from './sql.js';
+import { Sql, identifier, join, raw, sharedShape, sql } from './sql.js';
 
 /** A table description: the seed's `model`. `Row` types the helpers' results, `Key` its primary-key columns. */
 export interface Model<Row extends object = Record<string, unknown>, Key extends keyof Row & string = DefaultKey<Row>> {
@@ -95,7 +95,12 @@ function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string
     throw new ConfigurationError(`${what} for ${describeTable(model)} must be an object of column → value`, { code: 'INVALID_ATTRS' });
   }
   // Names are checked where they are quoted (once per statement shape), not here on every call.
-  return Object.entries(attrs).filter(([, value]) => value !== undefined);
+  const entries: Array<[string, unknown]> = [];
+  for (const column of Object.keys(attrs)) {
+    const value = (attrs as Record<string, unknown>)[column];
+    if (value !== undefined) entries.push([column, value]);
+  }
+  return entries;
 }
 
 // The helpers run the same few statement shapes again and again: per model, keep the rendered strings of each
@@ -108,11 +113,11 @@ function shaped(model: TableInfo, key: string, values: unknown[], build: () => S
   let shapes = statementShapes.get(model);
   if (shapes === undefined) statementShapes.set(model, (shapes = new Map()));
   const strings = shapes.get(key);
-  if (strings !== undefined) return new Sql(strings, values);
+  if (strings !== undefined) return sharedShape(strings, values);
   const built = build();
   if (shapes.size >= SHAPES_PER_MODEL) shapes.clear();
   shapes.set(key, built.strings);
-  return built;
+  return sharedShape(built.strings, built.values);
 }
 
 /**
@@ -130,10 +135,42 @@ function shapeOf(entries: Array<[string, unknown]>, values: unknown[], withNulls
   return key;
 }
 
+/**
+ * The SELECTs' shapes, per model, as a tree: one level per matched column, in the caller's order, split by
+ * value or IS NULL. Walking it compares interned property names, where a string key would be built and hashed
+ * on every call: on SQLite that was a tenth of a getOne.
+ */
+interface SelectShape {
+  byValue?: Map<string, SelectShape>;
+  byNull?: Map<string, SelectShape>;
+  all?: readonly string[];
+  limited?: readonly string[];
+}
+
+const selectShapes = new WeakMap<TableInfo, { root: SelectShape; size: number }>();
+
 function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): Sql {
+  let tree = selectShapes.get(model);
+  if (tree === undefined || tree.size >= SHAPES_PER_MODEL) selectShapes.set(model, (tree = { root: {}, size: 0 }));
+  let node = tree.root;
   const values: unknown[] = [];
-  const key = `select ${suffix}|${shapeOf(entries, values, true)}`;
-  return shaped(model, key, values, () => sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`);
+  for (let i = 0; i < entries.length; i++) {
+    const [column, value] = entries[i]!;
+    const branch = value === null ? (node.byNull ??= new Map()) : (node.byValue ??= new Map());
+    let next = branch.get(column);
+    if (next === undefined) {
+      branch.set(column, (next = {}));
+      tree.size++;
+    }
+    node = next;
+    if (value !== null) values.push(value);
+  }
+  const strings = suffix === '' ? node.all : node.limited;
+  if (strings !== undefined) return sharedShape(strings, values);
+  const built = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`;
+  if (suffix === '') node.all = built.strings;
+  else node.limited = built.strings;
+  return sharedShape(built.strings, built.values);
 }
 
 /**
@@ -235,7 +272,8 @@ export async function getByPk<Row extends object, Key extends keyof Row & string
   const entries = primaryKeyEntries(model, pk);
   let rows: Row[];
   try {
-    rows = await session.query<Row>(selectWhere(model, entries, ''));
+    const now = Session.rows<Row>(session, selectWhere(model, entries, ''));
+    rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getByPk', model, []);
   }
@@ -249,14 +287,15 @@ export async function getOne<Row extends object, Key extends keyof Row & string>
   const entries = matchEntries(model, attrs, 'getOne');
   let rows: Row[];
   try {
-    rows = await session.query<Row>(selectWhere(model, entries, 'LIMIT 2'));
+    const now = Session.rows<Row>(session, selectWhere(model, entries, 'LIMIT 2'));
+    rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getOne', model, []);
   }
+  if (rows.length === 1) return rows[0]!;
   const columns = entries.map(([column]) => column);
   if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${columns.join(', ')})`);
-  if (rows.length > 1) throw tooMany(model, columns);
-  return rows[0]!;
+  throw tooMany(model, columns);
 }
 
 // Each pass costs at most two statements; another pass is needed only when a concurrent writer created
@@ -310,7 +349,16 @@ export async function getOrCreate<Row extends object, Key extends keyof Row & st
     if (typeof defaults !== 'function' && Session.driverOf(session).writableCte) {
       return await findOrCreateInOneStatement(session, model, entries, separate(model, entries, defaults, 'defaults'));
     }
-    return await selectThenInsert(session, model, entries, defaults);
+    // An object is checked on every call, a function only when it is called, on the create path.
+    const fixedDefaults = typeof defaults === 'function' ? undefined : separate(model, entries, defaults, 'defaults');
+    const select = selectWhere(model, entries, 'LIMIT 2');
+    // Awaited only when the driver cannot answer at once: the common found path on SQLite costs no promise hop.
+    const now = Session.rows<Row>(session, select);
+    const found = Array.isArray(now) ? now : await now;
+    if (found.length > 1) throw tooMany(model, entries.map(([column]) => column));
+    if (found.length === 1) return [found[0]!, false];
+    const extra = fixedDefaults ?? separate(model, entries, (defaults as () => Attrs<Row>)(), 'defaults');
+    return await insertElseRead(session, model, entries, extra, select);
   } catch (error) {
     throw explained(error, 'getOrCreate', model, entries.map(([column]) => column));
   }
@@ -341,27 +389,22 @@ async function findOrCreateInOneStatement<Row extends object>(
   throw exhausted('getOrCreate', model, entries.map(([column]) => column));
 }
 
-async function selectThenInsert<Row extends object>(
+/** After a select found nothing: `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`, and when another caller won, its row. */
+async function insertElseRead<Row extends object>(
   session: Session,
   model: TableInfo,
   entries: Array<[string, unknown]>,
-  defaults: Defaults<Row> | undefined,
+  extra: Array<[string, unknown]>,
+  select: Sql,
 ): Promise<[Row, boolean]> {
   const columns = entries.map(([column]) => column);
-  // An object is checked now; a function only when it is called, on the create path.
-  const fixedDefaults = typeof defaults === 'function' ? [] : separate(model, entries, defaults, 'defaults');
-  const select = selectWhere(model, entries, 'LIMIT 2');
-  let insert: Sql | undefined;
+  const insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${columnList(columns)}) DO NOTHING`);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const inserted = await session.query<Row>(insert);
+    if (inserted.length === 1) return [inserted[0]!, true];
     const found = await session.query<Row>(select);
     if (found.length > 1) throw tooMany(model, columns);
     if (found.length === 1) return [found[0]!, false];
-    if (insert === undefined) {
-      const extra = typeof defaults === 'function' ? separate(model, entries, defaults(), 'defaults') : fixedDefaults;
-      insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${columnList(columns)}) DO NOTHING`);
-    }
-    const inserted = await session.query<Row>(insert);
-    if (inserted.length === 1) return [inserted[0]!, true];
   }
   throw exhausted('getOrCreate', model, columns);
 }
