@@ -345,8 +345,11 @@ export async function getOrCreate<Row extends object, Key extends keyof Row & st
   const entries = matchEntries(model, attrs, 'getOrCreate');
   const defaults = options.defaults;
   try {
-    // A defaults function is called only to create, so it is not known before the row is looked for.
-    if (typeof defaults !== 'function' && Session.driverOf(session).writableCte) {
+    // A defaults function is called only to create, so it is not known before the row is looked for. Unprepared
+    // (through a transaction pooler), the one statement is planned on every call, which costs the server three
+    // times a plain SELECT: there, the found path stays a plain SELECT.
+    const driver = Session.driverOf(session);
+    if (typeof defaults !== 'function' && driver.writableCte && driver.preparesStatements !== false) {
       return await findOrCreateInOneStatement(session, model, entries, separate(model, entries, defaults, 'defaults'));
     }
     // An object is checked on every call, a function only when it is called, on the create path.

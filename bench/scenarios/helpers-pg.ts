@@ -71,8 +71,10 @@ export async function helpersPg(config: Config, pooler?: Pooler): Promise<Row[]>
         measure: 'getOrCreate, key new, 16 callers / 8 connections',
         dialect,
         kind: 'throughput',
-        target: '≥ 0.90×, 1 round trip',
-        check: (ratio, ours) => ratio >= 0.9 && ours.roundTrips === 1,
+        // Through the pooler statements are not prepared, and the one-statement form would be planned on every
+        // call (three times the server time of a SELECT): there getOrCreate selects first, then inserts.
+        target: pooler ? '≥ 0.90×, 2 round trips (unprepared)' : '≥ 0.90×, 1 round trip',
+        check: (ratio, ours) => ratio >= 0.9 && ours.roundTrips === (pooler ? 2 : 1),
         rounds,
       },
       () => getOrCreate(db, items, { key: `new-a-${fresh++}` }, { defaults: { value: 'x' } }),

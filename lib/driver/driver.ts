@@ -161,6 +161,11 @@ export interface Driver {
   readonly insertedFlag: Sql | undefined;
   /** Whether a `WITH` clause may hold `INSERT … RETURNING` (a data-modifying CTE), for getOrCreate in one statement. */
   readonly writableCte: boolean;
+  /**
+   * Whether statements are prepared once per connection and reused (PostgreSQL connected directly), or parsed and
+   * planned on every call (through a transaction pooler); `undefined` while not known yet.
+   */
+  readonly preparesStatements?: boolean | undefined;
   /** Releases every connection. */
   close(): Promise<void>;
 }

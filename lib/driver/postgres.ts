@@ -427,7 +427,9 @@ export class PostgresDriver implements Driver {
       client.release();
       throw this.#schemaNotInForce(known.schema);
     }
-    return new PostgresConnection(client, this.#namesFor(known), known, this.errorContext, this.#bind);
+    const names = this.#namesFor(known);
+    this.preparesStatements = names !== undefined;
+    return new PostgresConnection(client, names, known, this.errorContext, this.#bind);
   }
 
   #namesFor(known: ConnectionProfile): StatementNames | undefined {
@@ -527,6 +529,9 @@ export class PostgresDriver implements Driver {
   readonly insertedFlag = raw('(xmax = 0)');
 
   readonly writableCte = true;
+
+  /** Whether the pool's last checked-out connection names (prepares) its statements; `undefined` before the first. */
+  preparesStatements: boolean | undefined;
 
   async close(): Promise<void> {
     this.#closed = true;
