@@ -345,12 +345,14 @@ export async function getOrCreate<Row extends object, Key extends keyof Row & st
   const entries = matchEntries(model, attrs, 'getOrCreate');
   const defaults = options.defaults;
   try {
-    // A defaults function is called only to create, so it is not known before the row is looked for. Unprepared
-    // (through a transaction pooler), the one statement is planned on every call, which costs the server three
-    // times a plain SELECT: there, the found path stays a plain SELECT.
+    // A defaults function is called only to create, so it is not known before the row is looked for. Where the
+    // driver advises against the one statement (see Driver), the found path stays a plain SELECT.
     const driver = Session.driverOf(session);
-    if (typeof defaults !== 'function' && driver.writableCte && driver.preparesStatements !== false) {
-      return await findOrCreateInOneStatement(session, model, entries, separate(model, entries, defaults, 'defaults'));
+    if (typeof defaults !== 'function' && driver.findOrInsertInOneStatement !== false) {
+      const extra = separate(model, entries, defaults, 'defaults');
+      // Its first query per model (the flag lookup) is also what lets the driver decide, on its first call.
+      const flag = await flagColumn(session, model);
+      if (driver.findOrInsertInOneStatement) return await findOrCreateInOneStatement(session, model, entries, extra, flag);
     }
     // An object is checked on every call, a function only when it is called, on the create path.
     const fixedDefaults = typeof defaults === 'function' ? undefined : separate(model, entries, defaults, 'defaults');
@@ -372,8 +374,8 @@ async function findOrCreateInOneStatement<Row extends object>(
   model: TableInfo,
   entries: Array<[string, unknown]>,
   extra: Array<[string, unknown]>,
+  flag: string,
 ): Promise<[Row, boolean]> {
-  const flag = await flagColumn(session, model);
   const statement = findOrInsert(model, entries, extra, flag);
   let select: Sql | undefined;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {

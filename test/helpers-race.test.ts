@@ -313,7 +313,7 @@ describe('getOrCreate / updateOrCreate races on PostgreSQL', () => {
       assert.equal(created, true);
       // Through a transaction pooler statements are not prepared: the found path stays a plain SELECT there, and a
       // new key costs the SELECT and the INSERT.
-      const prepared = Session.driverOf(db).preparesStatements;
+      const prepared = Session.driverOf(db).findOrInsertInOneStatement;
       assert.equal(prepared, process.env.TEST_TOPOLOGY !== 'pgbouncer');
       assert.equal(counted.take(), prepared ? 1 : 2, 'a new key: one statement (prepared)');
       assert.deepEqual(await oneStatementOp(db, 'count-new'), [row, false]);

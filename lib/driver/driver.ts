@@ -159,13 +159,13 @@ export interface Driver {
    * inserted, false for one it updated; `undefined` where the database cannot tell in one statement.
    */
   readonly insertedFlag: Sql | undefined;
-  /** Whether a `WITH` clause may hold `INSERT … RETURNING` (a data-modifying CTE), for getOrCreate in one statement. */
-  readonly writableCte: boolean;
   /**
-   * Whether statements are prepared once per connection and reused (PostgreSQL connected directly), or parsed and
-   * planned on every call (through a transaction pooler); `undefined` while not known yet.
+   * Whether getOrCreate should look for the row and insert it in one data-modifying statement (a writable CTE):
+   * the database has them, statements are prepared (through a transaction pooler it would be planned on every
+   * call, three times a SELECT's server time), and the server takes writes (a hot standby refuses the statement
+   * even when the row exists). `undefined` until a connection has been checked out and looked at.
    */
-  readonly preparesStatements?: boolean | undefined;
+  readonly findOrInsertInOneStatement: boolean | undefined;
   /** Releases every connection. */
   close(): Promise<void>;
 }

@@ -428,7 +428,7 @@ export class PostgresDriver implements Driver {
       throw this.#schemaNotInForce(known.schema);
     }
     const names = this.#namesFor(known);
-    this.preparesStatements = names !== undefined;
+    this.findOrInsertInOneStatement = names !== undefined && !known.standby;
     return new PostgresConnection(client, names, known, this.errorContext, this.#bind);
   }
 
@@ -528,10 +528,8 @@ export class PostgresDriver implements Driver {
   // xmax is 0 on a row version that no transaction has locked or replaced: a row this INSERT just created.
   readonly insertedFlag = raw('(xmax = 0)');
 
-  readonly writableCte = true;
-
-  /** Whether the pool's last checked-out connection names (prepares) its statements; `undefined` before the first. */
-  preparesStatements: boolean | undefined;
+  /** Decided by the last connection checked out (all of a pool's reach the same server the same way). */
+  findOrInsertInOneStatement: boolean | undefined;
 
   async close(): Promise<void> {
     this.#closed = true;

@@ -281,7 +281,7 @@ export class SqliteDriver implements Driver {
   readonly insertedFlag = undefined;
 
   // SQLite's WITH clauses only read: getOrCreate selects, then inserts.
-  readonly writableCte = false;
+  readonly findOrInsertInOneStatement = false;
 
   async close(): Promise<void> {
     this.#closed = true;
