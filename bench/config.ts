@@ -16,6 +16,10 @@ export interface Config {
   migrations: number;
   concurrentMigrations: number;
   processes: number;
+  /** The peers comparison (Kysely, Drizzle, knex): calls per side per round, and rounds. */
+  peerPgCalls: number;
+  peerSqliteCalls: number;
+  peerRounds: number;
 }
 
 export function configFrom(argv: string[]): Config {
@@ -34,5 +38,8 @@ export function configFrom(argv: string[]): Config {
     migrations: 500,
     concurrentMigrations: 40,
     processes: 12,
+    peerPgCalls: q(3000, 300),
+    peerSqliteCalls: q(10000, 1000),
+    peerRounds: q(5, 2),
   };
 }

@@ -16,6 +16,7 @@ import { helpersSqlite } from './scenarios/helpers-sqlite.js';
 import { migratePg } from './scenarios/migrate-pg.js';
 import { migrateSqlite } from './scenarios/migrate-sqlite.js';
 import { noopSync } from './scenarios/noop-sync.js';
+import { peersPg, peersSqlite } from './scenarios/peers-helpers.js';
 import { testDatabase } from './scenarios/test-database.js';
 import { upToDate } from './uptodate.js';
 import { startPgBouncer } from '../test/topology/pgbouncer.js';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     }
   });
   await step('helpers-sqlite', () => helpersSqlite(config));
+  await step('peers-pg', () => peersPg(config));
+  await step('peers-sqlite', () => peersSqlite(config));
   await step('migrate-pg', () => migratePg(config, fixtures));
   await step('migrate-sqlite', () => migrateSqlite(config, fixtures));
   if (wanted('noop-sync') || wanted('cold-start')) {

@@ -8,7 +8,7 @@ import {
   UndefinedColumnError,
 } from './errors.js';
 import { Session } from './session.js';
-import { Sql, identifier, join, raw, sql } from './sql.js';
+import { Sql, identifier, join, raw, sharedShape, sql } from './sql.js';
 
 /** A table description: the seed's `model`. `Row` types the helpers' results, `Key` its primary-key columns. */
 export interface Model<Row extends object = Record<string, unknown>, Key extends keyof Row & string = DefaultKey<Row>> {
@@ -95,31 +95,103 @@ function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string
     throw new ConfigurationError(`${what} for ${describeTable(model)} must be an object of column → value`, { code: 'INVALID_ATTRS' });
   }
   // Names are checked where they are quoted (once per statement shape), not here on every call.
-  return Object.entries(attrs).filter(([, value]) => value !== undefined);
+  const entries: Array<[string, unknown]> = [];
+  for (const column of Object.keys(attrs)) {
+    const value = (attrs as Record<string, unknown>)[column];
+    if (value !== undefined) entries.push([column, value]);
+  }
+  return entries;
 }
 
 // The helpers run the same few statement shapes again and again: per model, keep the rendered strings of each
-// SELECT shape (which columns, which of them NULL), so a call only binds new values into them.
-const selectShapes = new WeakMap<TableInfo, Map<string, readonly string[]>>();
+// shape (which statement, which columns, which of them NULL), so a call only binds new values into them.
+const statementShapes = new WeakMap<TableInfo, Map<string, readonly string[]>>();
 const SHAPES_PER_MODEL = 256;
 
-function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): Sql {
-  let key = suffix;
-  const values: unknown[] = [];
-  for (const [column, value] of entries) {
-    // Length-prefixed, so that no column name (not even one holding NUL, to be refused when quoted) can spell
-    // another shape's key and skip the quoting that checks it.
-    key += `${value === null ? 'n' : 'v'}${column.length}:${column}`;
-    if (value !== null) values.push(value);
-  }
-  let shapes = selectShapes.get(model);
-  if (shapes === undefined) selectShapes.set(model, (shapes = new Map()));
+/** The statement of shape `key` for `model`, with `values` bound: rendered by `build` the first time only. */
+function shaped(model: TableInfo, key: string, values: unknown[], build: () => Sql): Sql {
+  let shapes = statementShapes.get(model);
+  if (shapes === undefined) statementShapes.set(model, (shapes = new Map()));
   const strings = shapes.get(key);
-  if (strings !== undefined) return new Sql(strings, values);
-  const built = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`;
+  if (strings !== undefined) return sharedShape(strings, values);
+  const built = build();
   if (shapes.size >= SHAPES_PER_MODEL) shapes.clear();
   shapes.set(key, built.strings);
-  return built;
+  return sharedShape(built.strings, built.values);
+}
+
+/**
+ * The shape key of `entries` (column names, and which values are NULL), appending the non-NULL values to
+ * `values`. Length-prefixed, so that no column name (not even one holding NUL, to be refused when quoted)
+ * can spell another shape's key and skip the quoting that checks it.
+ */
+function shapeOf(entries: Array<[string, unknown]>, values: unknown[], withNulls: boolean): string {
+  let key = '';
+  for (const [column, value] of entries) {
+    const nulled = withNulls && value === null;
+    key += `${nulled ? 'n' : 'v'}${column.length}:${column}`;
+    if (!nulled) values.push(value);
+  }
+  return key;
+}
+
+/**
+ * The SELECTs' shapes, per model, as a tree: one level per matched column, in the caller's order, split by
+ * value or IS NULL. Walking it compares interned property names, where a string key would be built and hashed
+ * on every call: on SQLite that was a tenth of a getOne.
+ */
+interface SelectShape {
+  byValue?: Map<string, SelectShape>;
+  byNull?: Map<string, SelectShape>;
+  all?: readonly string[];
+  limited?: readonly string[];
+}
+
+const selectShapes = new WeakMap<TableInfo, { root: SelectShape; size: number }>();
+
+function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): Sql {
+  let tree = selectShapes.get(model);
+  if (tree === undefined || tree.size >= SHAPES_PER_MODEL) selectShapes.set(model, (tree = { root: {}, size: 0 }));
+  let node = tree.root;
+  const values: unknown[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const [column, value] = entries[i]!;
+    const branch = value === null ? (node.byNull ??= new Map()) : (node.byValue ??= new Map());
+    let next = branch.get(column);
+    if (next === undefined) {
+      branch.set(column, (next = {}));
+      tree.size++;
+    }
+    node = next;
+    if (value !== null) values.push(value);
+  }
+  const strings = suffix === '' ? node.all : node.limited;
+  if (strings !== undefined) return sharedShape(strings, values);
+  const built = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`;
+  if (suffix === '') node.all = built.strings;
+  else node.limited = built.strings;
+  return sharedShape(built.strings, built.values);
+}
+
+/**
+ * getOrCreate in one statement: the row matching `entries`, else the row inserted from `entries` and `extra`,
+ * with `flag` true for an inserted one. The INSERT runs only when the SELECT found nothing (so an existing row
+ * uses no sequence value), and both read the statement's one snapshot: a row committed by a concurrent caller
+ * after it is neither found nor inserted (ON CONFLICT DO NOTHING waits for that caller, then skips), and the
+ * statement returns no row; only then does a second statement read the winner's row.
+ */
+function findOrInsert(model: TableInfo, entries: Array<[string, unknown]>, extra: Array<[string, unknown]>, flag: string): Sql {
+  const values: unknown[] = [];
+  const key = `find-or-insert ${flag}|${shapeOf(entries, values, true)}|${shapeOf([...entries, ...extra], values, false)}`;
+  return shaped(model, key, values, () => {
+    const inserted = [...entries, ...extra];
+    const columns = columnList(inserted.map(([column]) => column));
+    const flagged = identifier(flag);
+    return sql`WITH found AS (SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} LIMIT 2),
+      inserted AS (INSERT INTO ${model.ref} (${columns}) SELECT ${join(inserted.map(([, value]) => sql`${value}`))}
+        WHERE NOT EXISTS (SELECT FROM found) ON CONFLICT (${columnList(entries.map(([column]) => column))}) DO NOTHING RETURNING *)
+      SELECT *, false AS ${flagged} FROM found UNION ALL SELECT *, true AS ${flagged} FROM inserted`;
+  });
 }
 
 function whereOf(entries: Array<[string, unknown]>): Sql {
@@ -200,7 +272,8 @@ export async function getByPk<Row extends object, Key extends keyof Row & string
   const entries = primaryKeyEntries(model, pk);
   let rows: Row[];
   try {
-    rows = await session.query<Row>(selectWhere(model, entries, ''));
+    const now = Session.rows<Row>(session, selectWhere(model, entries, ''));
+    rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getByPk', model, []);
   }
@@ -214,14 +287,15 @@ export async function getOne<Row extends object, Key extends keyof Row & string>
   const entries = matchEntries(model, attrs, 'getOne');
   let rows: Row[];
   try {
-    rows = await session.query<Row>(selectWhere(model, entries, 'LIMIT 2'));
+    const now = Session.rows<Row>(session, selectWhere(model, entries, 'LIMIT 2'));
+    rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getOne', model, []);
   }
+  if (rows.length === 1) return rows[0]!;
   const columns = entries.map(([column]) => column);
   if (rows.length === 0) throw new NoResultFound(`no row of ${describeTable(model)} matches (${columns.join(', ')})`);
-  if (rows.length > 1) throw tooMany(model, columns);
-  return rows[0]!;
+  throw tooMany(model, columns);
 }
 
 // Each pass costs at most two statements; another pass is needed only when a concurrent writer created
@@ -256,8 +330,10 @@ function exhausted(helper: string, model: TableInfo, columns: string[]): SqlHelp
 /**
  * The row matching `attrs`, created (with `defaults`) when there is none: `[row, created]`. Atomic where a
  * unique constraint covers exactly the `attrs` columns: concurrent callers get one row and one `created`.
- * Selects first (one statement, no sequence value used when the row exists), then
- * `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`, then selects again if another caller won.
+ * Where the database can write inside a WITH clause (PostgreSQL) and `defaults` is not a function, one
+ * statement selects the row and inserts it only when there is none (`findOrInsert`); otherwise it selects,
+ * then `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`. Either way it reads again only when another
+ * caller won a race for the row. A found row never uses a sequence value.
  */
 export async function getOrCreate<Row extends object, Key extends keyof Row & string>(
   session: Session,
@@ -267,25 +343,73 @@ export async function getOrCreate<Row extends object, Key extends keyof Row & st
 ): Promise<[Row, boolean]> {
   checkArguments('getOrCreate', session, model);
   const entries = matchEntries(model, attrs, 'getOrCreate');
-  const columns = entries.map(([column]) => column);
-  // An object is checked now; a function only when it is called, on the create path.
-  const fixedDefaults = typeof options.defaults === 'function' ? [] : separate(model, entries, options.defaults, 'defaults');
-  const select = selectWhere(model, entries, 'LIMIT 2');
-  let insert: Sql | undefined;
+  const defaults = options.defaults;
   try {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const found = await session.query<Row>(select);
-      if (found.length > 1) throw tooMany(model, columns);
-      if (found.length === 1) return [found[0]!, false];
-      if (insert === undefined) {
-        const extra = typeof options.defaults === 'function' ? separate(model, entries, options.defaults(), 'defaults') : fixedDefaults;
-        insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${columnList(columns)}) DO NOTHING`);
-      }
-      const inserted = await session.query<Row>(insert);
-      if (inserted.length === 1) return [inserted[0]!, true];
+    // A defaults function is called only to create, so it is not known before the row is looked for. Where the
+    // driver advises against the one statement (see Driver), the found path stays a plain SELECT.
+    const driver = Session.driverOf(session);
+    if (typeof defaults !== 'function' && driver.findOrInsertInOneStatement !== false) {
+      const extra = separate(model, entries, defaults, 'defaults');
+      // Its first query per model (the flag lookup) is also what lets the driver decide, on its first call.
+      const flag = await flagColumn(session, model);
+      if (driver.findOrInsertInOneStatement) return await findOrCreateInOneStatement(session, model, entries, extra, flag);
     }
+    // An object is checked on every call, a function only when it is called, on the create path.
+    const fixedDefaults = typeof defaults === 'function' ? undefined : separate(model, entries, defaults, 'defaults');
+    const select = selectWhere(model, entries, 'LIMIT 2');
+    // Awaited only when the driver cannot answer at once: the common found path on SQLite costs no promise hop.
+    const now = Session.rows<Row>(session, select);
+    const found = Array.isArray(now) ? now : await now;
+    if (found.length > 1) throw tooMany(model, entries.map(([column]) => column));
+    if (found.length === 1) return [found[0]!, false];
+    const extra = fixedDefaults ?? separate(model, entries, (defaults as () => Attrs<Row>)(), 'defaults');
+    return await insertElseRead(session, model, entries, extra, select);
   } catch (error) {
-    throw explained(error, 'getOrCreate', model, columns);
+    throw explained(error, 'getOrCreate', model, entries.map(([column]) => column));
+  }
+}
+
+async function findOrCreateInOneStatement<Row extends object>(
+  session: Session,
+  model: TableInfo,
+  entries: Array<[string, unknown]>,
+  extra: Array<[string, unknown]>,
+  flag: string,
+): Promise<[Row, boolean]> {
+  const statement = findOrInsert(model, entries, extra, flag);
+  let select: Sql | undefined;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const rows = await session.query<Record<string, unknown>>(statement);
+    if (rows.length > 1) throw tooMany(model, entries.map(([column]) => column));
+    if (rows.length === 1) {
+      const { [flag]: created, ...row } = rows[0]!;
+      return [row as Row, created === true];
+    }
+    // Another caller committed the row after this statement's snapshot: a new statement sees it.
+    select ??= selectWhere(model, entries, 'LIMIT 2');
+    const found = await session.query<Row>(select);
+    if (found.length > 1) throw tooMany(model, entries.map(([column]) => column));
+    if (found.length === 1) return [found[0]!, false];
+  }
+  throw exhausted('getOrCreate', model, entries.map(([column]) => column));
+}
+
+/** After a select found nothing: `INSERT … ON CONFLICT (attrs) DO NOTHING RETURNING *`, and when another caller won, its row. */
+async function insertElseRead<Row extends object>(
+  session: Session,
+  model: TableInfo,
+  entries: Array<[string, unknown]>,
+  extra: Array<[string, unknown]>,
+  select: Sql,
+): Promise<[Row, boolean]> {
+  const columns = entries.map(([column]) => column);
+  const insert = insertQuery(model, [...entries, ...extra], sql`ON CONFLICT (${columnList(columns)}) DO NOTHING`);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const inserted = await session.query<Row>(insert);
+    if (inserted.length === 1) return [inserted[0]!, true];
+    const found = await session.query<Row>(select);
+    if (found.length > 1) throw tooMany(model, columns);
+    if (found.length === 1) return [found[0]!, false];
   }
   throw exhausted('getOrCreate', model, columns);
 }

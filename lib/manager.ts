@@ -110,6 +110,14 @@ export class DatabaseManager<D extends Dialect = Dialect> extends Session {
     return this.#run<R>(query);
   }
 
+  protected override rowsNow<R>(query: Sql): R[] | undefined {
+    try {
+      return this.driver.runIfIdle?.<R>(query)?.rows;
+    } catch (error) {
+      throw fromDriverError(error, this.driver.errorContext);
+    }
+  }
+
   #run<R>(query: Sql, options?: { qualifiedOnly?: boolean }): Promise<QueryResult<R>> {
     try {
       const now = this.driver.runIfIdle?.<R>(query);

@@ -39,6 +39,19 @@ export abstract class Session {
   /** Runs one statement and returns its rows and affected-row count. */
   protected abstract run<R>(query: Sql): Promise<QueryResult<R>>;
 
+  /** The rows of `query` when they can be had at once, without a promise (SQLite with its connection free); else `undefined`. */
+  protected rowsNow<R>(_query: Sql): R[] | undefined {
+    return undefined;
+  }
+
+  /**
+   * @internal The rows of a helper's statement, from `rowsNow` when it can answer at once (the caller then awaits
+   * nothing: on SQLite each promise hop costs as much as the lookup itself), else from `query`.
+   */
+  static rows<R>(session: Session, query: Sql): R[] | Promise<R[]> {
+    return session.rowsNow<R>(query) ?? session.query<R>(query);
+  }
+
   /** Runs `fn(tx)` in a transaction: commits when it resolves, rolls back when it throws; nested calls use savepoints. */
   abstract transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
 

@@ -3,6 +3,18 @@ import { InvalidIdentifierError } from './errors.js';
 
 export { sql, Sql, bulk, empty, join, raw };
 
+/**
+ * A statement of a shape the helpers render once: every call of that shape shares `strings` (the Sql constructor
+ * would copy them), so a driver can find its prepared statement by the array's identity.
+ */
+export function sharedShape(strings: readonly string[], values: unknown[]): Sql {
+  // Not through the constructor, which would allocate and fill arrays only to have them replaced.
+  const query = Object.create(Sql.prototype) as { values: unknown[]; strings: readonly string[] };
+  query.values = values;
+  query.strings = strings;
+  return query as Sql;
+}
+
 /** PostgreSQL silently truncates longer names, so both dialects refuse them. */
 export const MAX_IDENTIFIER_BYTES = 63;
 

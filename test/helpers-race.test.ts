@@ -7,11 +7,11 @@ import {
   DatabaseManager,
   SerializationFailureError,
   UniqueViolationError,
+  Session,
   getOrCreate,
   sql,
   table,
   updateOrCreate,
-  type Session,
 } from '../lib/index.js';
 import type { WorkerResult } from './fixtures/race-worker.js';
 import { fixtureMigrations, migratedDatabase, type TestDatabase } from './support.js';
@@ -137,6 +137,9 @@ const helperOp: Operation = async (session, key) => {
   return result;
 };
 
+/** The helper with fixed defaults: on PostgreSQL, the one-statement path (select, else insert, in one CTE). */
+const oneStatementOp: Operation = (session, key) => getOrCreate(session, race, { k: key }, { defaults: { v: 'fixed' } });
+
 let updateSerial = 0;
 const updateOp: Operation = (session, key) => updateOrCreate(session, race, { k: key }, { defaults: { v: `update-${++updateSerial}` } });
 
@@ -169,6 +172,35 @@ const inTransaction =
       if (holdSeconds > 0) await tx.query(sql`SELECT pg_sleep(${holdSeconds})`);
       return result;
     });
+
+/** Counts the statements `db` sends (pg Client#query calls on the clients its pool hands out) from now on. */
+function countStatements(db: DatabaseManager<'postgres'>): { take(): number; stop(): void } {
+  type Queryable = { query: (...args: unknown[]) => unknown };
+  let count = 0;
+  const originals = new Map<Queryable, Queryable['query']>();
+  const patch = (client: Queryable) => {
+    if (originals.has(client)) return;
+    const original = client.query;
+    originals.set(client, original);
+    client.query = function (this: unknown, ...args: unknown[]) {
+      count++;
+      return original.apply(this, args);
+    };
+  };
+  const onAcquire = (client: unknown) => patch(client as Queryable);
+  db.engine.on('acquire', onAcquire);
+  return {
+    take() {
+      const taken = count;
+      count = 0;
+      return taken;
+    },
+    stop() {
+      db.engine.off('acquire', onAcquire);
+      for (const [client, original] of originals) client.query = original;
+    },
+  };
+}
 
 const describeError = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : `Error: ${String(error)}`);
 
@@ -254,6 +286,66 @@ describe('getOrCreate / updateOrCreate races on PostgreSQL', () => {
     assert.ok(figures.contended! >= HELD_KEYS, 'losers waited on the holder and lost the conflict');
   });
 
+  it(`getOrCreate with fixed defaults (one statement): ${CALLERS} connections × ${KEYS} keys, autocommit, in transactions, and held`, async (t) => {
+    for (const [label, keys, call, minContended] of [
+      ['postgres getOrCreate one statement autocommit', keysFor('one', KEYS), (db: DatabaseManager, key: string) => oneStatementOp(db, key), 1],
+      ['postgres getOrCreate one statement in transactions', keysFor('onetx', KEYS), inTransaction(oneStatementOp), 1],
+      // The condition that leaves the bare CTE idiom (the negative control below) without a row.
+      ['postgres getOrCreate one statement in held transactions', keysFor('oneheld', HELD_KEYS), inTransaction(oneStatementOp, 0.05), HELD_KEYS],
+    ] as const) {
+      const figures = await pgRace(label, [...keys], call);
+      report(t, figures);
+      assertAtomic(figures);
+      assert.ok(figures.contended! >= minContended, 'the callers really raced (some inserts lost a conflict)');
+    }
+  });
+
+  it('getOrCreate with fixed defaults: one statement per call whether the key exists or is new, and a lost race reads once more', async () => {
+    const db = managers[2]!;
+    const counted = countStatements(db as DatabaseManager<'postgres'>);
+    try {
+      const [row, created] = await oneStatementOp(db, 'count-new');
+      assert.equal(created, true);
+      // Through a transaction pooler statements are not prepared: the found path stays a plain SELECT there, and a
+      // new key costs the SELECT and the INSERT.
+      const prepared = Session.driverOf(db).findOrInsertInOneStatement;
+      assert.equal(prepared, process.env.TEST_TOPOLOGY !== 'pgbouncer');
+      assert.equal(counted.take(), prepared ? 1 : 2, 'a new key: one statement (prepared)');
+      assert.deepEqual(await oneStatementOp(db, 'count-new'), [row, false]);
+      assert.equal(counted.take(), 1, 'an existing key: one statement');
+      // A lost race: another connection inserts the key, uncommitted; our statement waits on it, skips the insert
+      // once it commits and returns nothing; the second read returns the winner's row.
+      let inserted!: () => void;
+      const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+      let commit!: () => void;
+      const committed = new Promise<void>((resolve) => (commit = resolve));
+      const holder = managers[0]!.transaction(async (tx) => {
+        await tx.query(sql`INSERT INTO race (k, v) VALUES (${'count-race'}, ${'winner'})`);
+        inserted();
+        await committed;
+      });
+      await insertedSignal;
+      const loser = oneStatementOp(db, 'count-race');
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const { waiting } = await observer.one<{ waiting: number }>(sql`
+          SELECT count(*)::integer AS waiting FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND (query LIKE 'WITH found%' OR query LIKE 'INSERT INTO "race"%')`);
+        if (waiting === 1) break;
+        assert.ok(Date.now() < deadline, 'the statement blocks on the uncommitted row');
+        await sleep(10);
+      }
+      commit();
+      await holder;
+      const [winner, loserCreated] = await loser;
+      assert.equal(loserCreated, false);
+      assert.equal(winner?.v, 'winner');
+      assert.equal(counted.take(), prepared ? 2 : 3, 'the lost race: the statement, then one read');
+    } finally {
+      counted.stop();
+    }
+  });
+
   it(`updateOrCreate: ${CALLERS} connections × ${KEYS} keys, autocommit, in transactions, and held`, async (t) => {
     for (const [label, keys, call] of [
       ['postgres updateOrCreate autocommit', keysFor('upd', KEYS), (db: DatabaseManager, key: string) => updateOp(db, key)],
@@ -315,7 +407,7 @@ describe('getOrCreate / updateOrCreate races on PostgreSQL', () => {
       for (;;) {
         const { waiting } = await observer.one<{ waiting: number }>(sql`
           SELECT count(*)::integer AS waiting FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "race"%'`);
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND (query LIKE 'INSERT INTO "race"%' OR query LIKE 'WITH found%')`);
         if (waiting === 1) break;
         assert.ok(Date.now() < deadline, 'the helper blocks on the uncommitted row');
         await sleep(10);

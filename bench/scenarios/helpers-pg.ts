@@ -55,6 +55,10 @@ export async function helpersPg(config: Config, pooler?: Pooler): Promise<Row[]>
       rows.push(row(spec, a!, b!));
     };
 
+    // One-time work happens here, not in the counted warm-up round: every pool connection opened (sql-helpers reads
+    // each new connection's profile once), and getOrCreate's lookup of a flag column name the table does not use
+    // (one query per model and process).
+    await concurrently(CALLERS, CALLERS * 8, (i) => Promise.all([getOrCreate(db, items, { key: key(i) }), pool.query('SELECT 1')]));
     const exists = (trips: number) => (ratio: number, ours: { roundTrips: number | undefined }) => ratio >= 0.95 && ours.roundTrips === trips;
     await pair(
       { measure: 'getOrCreate, key exists, 16 callers / 8 connections', dialect, kind: 'throughput', target: '≥ 0.95×, 1 round trip', check: exists(1), rounds },
@@ -67,8 +71,10 @@ export async function helpersPg(config: Config, pooler?: Pooler): Promise<Row[]>
         measure: 'getOrCreate, key new, 16 callers / 8 connections',
         dialect,
         kind: 'throughput',
-        target: '≥ 0.90×, 2 round trips',
-        check: (ratio, ours) => ratio >= 0.9 && ours.roundTrips !== undefined && ours.roundTrips <= 2,
+        // Through the pooler statements are not prepared, and the one-statement form would be planned on every
+        // call (three times the server time of a SELECT): there getOrCreate selects first, then inserts.
+        target: pooler ? '≥ 0.90×, 2 round trips (unprepared)' : '≥ 0.90×, 1 round trip',
+        check: (ratio, ours) => ratio >= 0.9 && ours.roundTrips === (pooler ? 2 : 1),
         rounds,
       },
       () => getOrCreate(db, items, { key: `new-a-${fresh++}` }, { defaults: { value: 'x' } }),

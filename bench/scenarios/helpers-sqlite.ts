@@ -51,7 +51,7 @@ export async function helpersSqlite(config: Config): Promise<Row[]> {
       );
       rows.push(row(spec, a!, b!));
     };
-    const target = { kind: 'throughput' as const, target: '≥ 0.75×', check: (ratio: number) => ratio >= 0.75, rounds, dialect: 'SQLite' as const };
+    const target = { kind: 'throughput' as const, target: '≥ 0.80×', check: (ratio: number) => ratio >= 0.8, rounds, dialect: 'SQLite' as const };
     await pair({ measure: 'getOrCreate, key exists', ...target }, (i) => getOrCreate(db, items, { key: key(i) }), rawLoop(byKey, key));
     await pair({ measure: 'getOne', ...target }, (i) => getOne(db, items, { key: key(i) }), rawLoop(byKey, key));
     await pair({ measure: 'getByPk', ...target }, (i) => getByPk(id(i), { session: db, model: items }), rawLoop(byId, id));

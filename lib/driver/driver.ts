@@ -161,6 +161,13 @@ export interface Driver {
   readonly insertedFlag: Sql | undefined;
   /** The managed schema as SQL text, the same for the same schema (for review diffs); reads only. */
   dumpSchema(): Promise<string>;
+  /**
+   * Whether getOrCreate should look for the row and insert it in one data-modifying statement (a writable CTE):
+   * the database has them, statements are prepared (through a transaction pooler it would be planned on every
+   * call, three times a SELECT's server time), and the server takes writes (a hot standby refuses the statement
+   * even when the row exists). `undefined` until a connection has been checked out and looked at.
+   */
+  readonly findOrInsertInOneStatement: boolean | undefined;
   /** Releases every connection. */
   close(): Promise<void>;
 }

@@ -11,10 +11,26 @@ interface DriverPackages {
   'better-sqlite3': typeof BetterSqlite3;
 }
 
+/**
+ * pg asks once, when it is loaded, whether it runs in a Cloudflare Worker. Where there is no `navigator` (Node 20)
+ * it builds a fetch `Response` to find out, which loads Node's whole fetch implementation (undici): about a sixth
+ * of a PostgreSQL CLI start. A `navigator` that says Node.js, as Node 21+ defines it, answers at once; it is
+ * there only while pg loads.
+ */
+function withNavigator<T>(load: () => T): T {
+  if ('navigator' in globalThis) return load();
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: 'Node.js' }, configurable: true, writable: true });
+  try {
+    return load();
+  } finally {
+    delete (globalThis as { navigator?: unknown }).navigator;
+  }
+}
+
 /** Loads the driver package `name` for `target` (a redacted URI); a missing package is a `DRIVER_NOT_INSTALLED` error naming it. */
 export function loadDriverPackage<N extends keyof DriverPackages>(name: N, target: string): DriverPackages[N] {
   try {
-    return require(name) as DriverPackages[N];
+    return (name === 'pg' ? withNavigator(() => require(name)) : require(name)) as DriverPackages[N];
   } catch (error) {
     // Only the package itself missing; a broken install (a dependency of it missing, no native binding) stays as it is.
     const missing = (error as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((error as Error).message).includes(`'${name}'`);

@@ -504,7 +504,9 @@ export class PostgresDriver implements Driver {
       client.release();
       throw this.#schemaNotInForce(known.schema);
     }
-    return new PostgresConnection(client, this.#namesFor(known), known, this.errorContext, this.#bind);
+    const names = this.#namesFor(known);
+    this.findOrInsertInOneStatement = names !== undefined && !known.standby;
+    return new PostgresConnection(client, names, known, this.errorContext, this.#bind);
   }
 
   #namesFor(known: ConnectionProfile): StatementNames | undefined {
@@ -628,6 +630,9 @@ export class PostgresDriver implements Driver {
 
   // xmax is 0 on a row version that no transaction has locked or replaced: a row this INSERT just created.
   readonly insertedFlag = raw('(xmax = 0)');
+
+  /** Decided by the last connection checked out (all of a pool's reach the same server the same way). */
+  findOrInsertInOneStatement: boolean | undefined;
 
   async close(): Promise<void> {
     this.#closed = true;

@@ -22,6 +22,12 @@ import { rowConverter } from './sqlite-types.js';
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
 
+interface CachedStatement {
+  statement: Statement;
+  reader: boolean;
+  convert: ((rows: Row[]) => void) | undefined;
+}
+
 /** Options the SQLite driver takes from the manager. */
 export interface SqliteDriverOptions {
   engineArgs?: BetterSqlite3.Options | undefined;
@@ -95,7 +101,8 @@ export class SqliteDriver implements Driver {
   readonly engine: Database;
   readonly errorContext;
   readonly #filename: string;
-  readonly #statements = new Map<string, { statement: Statement; reader: boolean; convert: ((rows: Row[]) => void) | undefined }>();
+  readonly #statements = new Map<string, CachedStatement>();
+  readonly #byStrings = new WeakMap<readonly string[], CachedStatement>();
   readonly #typeParsing: boolean;
   readonly #waiters: Array<() => void> = [];
   #busy = false;
@@ -196,7 +203,23 @@ export class SqliteDriver implements Driver {
   /** Runs one statement through the statement cache; synchronous, as better-sqlite3 is. */
   run<R = Row>(query: Sql): QueryResult<R> {
     checkValues(query.values, MAX_PARAMETERS);
-    const text = query.sql;
+    // The helpers reuse one `strings` array per statement shape: found by identity, the text is neither built
+    // nor hashed again. Other queries (a new array per call) are found by their text.
+    let cached = this.#byStrings.get(query.strings);
+    if (cached === undefined) {
+      cached = this.#prepared(query.sql);
+      this.#byStrings.set(query.strings, cached);
+    }
+    const values = bindable(query.values);
+    if (cached.reader) {
+      const rows = cached.statement.all(values) as R[];
+      cached.convert?.(rows as Row[]);
+      return { rows, rowCount: rows.length };
+    }
+    return { rows: [], rowCount: cached.statement.run(...values).changes };
+  }
+
+  #prepared(text: string): CachedStatement {
     let cached = this.#statements.get(text);
     if (cached === undefined) {
       const statement = this.engine.prepare(text);
@@ -210,13 +233,7 @@ export class SqliteDriver implements Driver {
       }
       this.#statements.set(text, cached);
     }
-    const values = bindable(query.values);
-    if (cached.reader) {
-      const rows = cached.statement.all(...values) as R[];
-      cached.convert?.(rows as Row[]);
-      return { rows, rowCount: rows.length };
-    }
-    return { rows: [], rowCount: cached.statement.run(...values).changes };
+    return cached;
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
@@ -305,6 +322,9 @@ export class SqliteDriver implements Driver {
 
   // SQLite's upsert cannot say whether it inserted; updateOrCreate selects, then writes, in a write transaction.
   readonly insertedFlag = undefined;
+
+  // SQLite's WITH clauses only read: getOrCreate selects, then inserts.
+  readonly findOrInsertInOneStatement = false;
 
   async close(): Promise<void> {
     this.#closed = true;

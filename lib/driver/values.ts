@@ -2,15 +2,14 @@
 // converters both call these, so a value reads the same from either database.
 import { UnsafeIntegerError } from '../errors.js';
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /** An integer from the database as a JS number; `UnsafeIntegerError` when a number would round it. */
 export function safeInteger(value: bigint | string, column?: string): number {
   // Up to 15 characters (digits, or a sign and 14 digits) is always within 2^53: no BigInt needed.
   if (typeof value === 'string' && value.length <= 15) return Number(value);
-  const big = typeof value === 'bigint' ? value : BigInt(value);
-  if (big > MAX_SAFE || big < -MAX_SAFE) throw new UnsafeIntegerError(String(value), column);
-  return Number(big);
+  // Rounding is monotonic and 2^53 is a double: a bigint beyond ±(2^53 − 1) never becomes a safe integer.
+  const number = Number(typeof value === 'bigint' ? value : BigInt(value));
+  if (!Number.isSafeInteger(number)) throw new UnsafeIntegerError(String(value), column);
+  return number;
 }
 
 // `YYYY-MM-DD`, optionally ` HH:MM[:SS[.fff…]]` (or `T…`), optionally `Z` or `±HH[:MM[:SS]]`: what SQLite's

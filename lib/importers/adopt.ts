@@ -5,7 +5,6 @@ import { MigrationStateError, UndefinedTableError } from '../errors.js';
 import type { DatabaseManager } from '../manager.js';
 import { identifier, sql } from '../sql.js';
 import { mappingFileName, type ImportedMigration } from './convert.js';
-import { importerFor } from './registry.js';
 
 /** Options of `adopt(db, tool, options)`. */
 export interface AdoptOptions {
@@ -42,6 +41,8 @@ async function readMapping(db: DatabaseManager, tool: string): Promise<ImportedM
  * left a failed (dirty) run, or when its table and the files disagree.
  */
 export async function adopt(db: DatabaseManager, tool: string, options: AdoptOptions = {}): Promise<AdoptReport> {
+  // Loaded here, not at the top: the CLI imports this module for every command, and the six tools only for this one.
+  const { importerFor } = await import('./registry.js');
   const importer = importerFor(tool);
   const mapping = await readMapping(db, tool);
   const table = options.table ?? importer.versionTable;

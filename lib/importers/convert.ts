@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { MigrationFileError } from '../errors.js';
 import { parseMigrations, type MigrationSource } from '../migrations/files.js';
 import { needsNoTransaction, withNoTransactionMarker, type ConversionProblem, type SourceFile, type ToolMigration } from './importer.js';
-import { importerFor } from './registry.js';
 
 /** One version in the mapping file: the tool's id and files, and what sql-helpers calls them. */
 export interface ImportedMigration {
@@ -84,6 +83,8 @@ function refuse(problems: ConversionProblem[], tool: string): MigrationFileError
  * convert, a file already there) happens before anything is written.
  */
 export async function importMigrations(tool: string, sourceDir: string, targetDir: string): Promise<ImportReport> {
+  // Loaded here, not at the top: the CLI imports this module for every command, and the six tools only for this one.
+  const { importerFor } = await import('./registry.js');
   const importer = importerFor(tool);
   const source = readSource(sourceDir);
   const { migrations, problems } = importer.convert(source.files);

@@ -3,9 +3,18 @@ import { basename, join } from 'node:path';
 import { MigrationFileError } from '../errors.js';
 import { normalizeText } from '../migrations/files.js';
 import { hasNoTransactionMarker, locate } from '../migrations/statements.js';
-import { loadParser, type AstNode, type PgParser } from './parser.js';
-import { relationName, type LintContext, type LintStatement } from './rule.js';
-import { LINT_RULES } from './rules/index.js';
+import type { AstNode, PgParser } from './parser.js';
+import type { LintContext, LintStatement } from './rule.js';
+
+// The rules and the parser loader are imported on first use: the CLI loads this module for every command,
+// and lints only on `lint` and `sync --lint`.
+let engine: Promise<{ rules: typeof import('./rules/index.js').LINT_RULES; relationName: typeof import('./rule.js').relationName; loadParser: typeof import('./parser.js').loadParser }> | undefined;
+const loadEngine = () =>
+  (engine ??= Promise.all([import('./rules/index.js'), import('./rule.js'), import('./parser.js')]).then(([rules, rule, parser]) => ({
+    rules: rules.LINT_RULES,
+    relationName: rule.relationName,
+    loadParser: parser.loadParser,
+  })));
 
 /** One dangerous statement: where, which rule, what, why, and the safe way. */
 export interface LintFinding {
@@ -48,6 +57,7 @@ class Positions {
  * `-- sql-helpers:lint-ignore <rule-id>[, <rule-id>…]` right before a statement silences those rules for it alone.
  */
 export async function lintSql(file: string, source: string, parser?: PgParser): Promise<LintFinding[]> {
+  const { rules: LINT_RULES, relationName, loadParser } = await loadEngine();
   const pg = parser ?? (await loadParser());
   const text = normalizeText(source);
   const positions = new Positions(text);
@@ -112,7 +122,7 @@ export async function lintSql(file: string, source: string, parser?: PgParser): 
 /** Lints migration files by path; `.sqlite.sql` files are skipped (reported in `skipped`). Needs `libpg-query`. */
 export async function lintFiles(paths: string[]): Promise<LintReport> {
   const report: LintReport = { findings: [], checked: [], skipped: [] };
-  const parser = paths.some((path) => !SQLITE_ONLY.test(path)) ? await loadParser() : undefined;
+  const parser = paths.some((path) => !SQLITE_ONLY.test(path)) ? await (await loadEngine()).loadParser() : undefined;
   for (const path of paths) {
     if (SQLITE_ONLY.test(path)) {
       report.skipped.push(path);
