@@ -1,6 +1,6 @@
-import { adopt as adoptVersions } from '../importers/adopt.js';
-import { importMigrations } from '../importers/convert.js';
 import type { Command } from './command.js';
+
+// Loaded by these commands alone, so that every other command starts without the importers.
 
 export const importCommand: Command = {
   name: 'import',
@@ -10,6 +10,7 @@ export const importCommand: Command = {
   database: 'none',
   async run(context) {
     const [tool, source] = context.args as [string, string];
+    const { importMigrations } = await import('../importers/convert.js');
     const report = await importMigrations(tool, source, context.dir);
     const lines = report.migrations.flatMap((entry) => [`${entry.from.join(' + ')} -> ${entry.to.join(' + ')}`, ...entry.notes.map((note) => `  ${note}`)]);
     lines.push(
@@ -27,6 +28,7 @@ export const adopt: Command = {
   options: { 'from-table': { type: 'string', help: "--from-table NAME   the tool's version table, when not its default" } },
   async run(context) {
     const tool = context.args[0]!;
+    const { adopt: adoptVersions } = await import('../importers/adopt.js');
     const report = await adoptVersions(context.open(), tool, { table: context.flags['from-table'] as string | undefined });
     const text =
       report.stamped.length > 0

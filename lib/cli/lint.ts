@@ -1,4 +1,4 @@
-import { lintFiles, migrationFilesOf, type LintReport } from '../lint/lint.js';
+import type { LintReport } from '../lint/lint.js';
 import { ExitCode, type Command } from './command.js';
 
 function lintText(report: LintReport): string {
@@ -16,6 +16,8 @@ export const lint: Command = {
   summary: 'check migrations (the given files, else the pending ones) for statements that lock or rewrite big tables (exit 1 if any)',
   database: 'read',
   async run(context) {
+    // Loaded by this command alone, so that every other command starts without it.
+    const { lintFiles, migrationFilesOf } = await import('../lint/lint.js');
     // Given files need no database; without, the pending migrations are read from it.
     const files =
       context.args.length > 0
