@@ -321,14 +321,14 @@ for (const kind of kinds) {
       await waitFor(async () => (await listMade(sqlDir, dir, killed.child.pid!)).length === 1);
       await new Promise((resolve) => killed.child.once('exit', resolve).kill('SIGKILL'));
       const [left] = await listMade(sqlDir, dir, killed.child.pid!);
+      assert.ok(left, 'the killed run left its spare');
       // The server ends the killed client's session when it reads the closed socket: until then cleanup rightly
-      // leaves the spare alone (it is in use), so look again until it goes.
-      const removed: string[] = [];
+      // leaves the spare alone (it is in use), so look again until it goes. Another test process starting up runs
+      // the same cleanup and may be the one that removes it: what counts is that it goes.
       await waitFor(async () => {
-        removed.push(...(await cleanupTestDatabases(uri)));
-        return removed.some((name) => name.endsWith(left!));
-      });
-      assert.deepEqual(await listMade(sqlDir, dir, killed.child.pid!), []);
+        await cleanupTestDatabases(uri);
+        return (await listMade(sqlDir, dir, killed.child.pid!)).length === 0;
+      }, 30_000);
     });
 
     it('refuses a strategy or spares it cannot use, before anything is made', async () => {
