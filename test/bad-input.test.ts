@@ -1530,4 +1530,22 @@ describe('bad input: connection refusals are ConnectionErrors (PostgreSQL)', () 
       await tabbed.close();
     }
   });
+
+  it('queries started together on a new manager all find the new schema in force, not only the first', async () => {
+    const { dir, database } = await setup('postgres');
+    const { admin } = await import('./support.js');
+    // Each query opens its own connection; one profiled before the first had created the schema found public in
+    // force. The window is a few milliseconds wide: several new managers make missing it unlikely.
+    for (let round = 0; round < 16; round++) {
+      const schema = `together_${round}_${Math.random().toString(36).slice(2, 8)}`;
+      cleanups.push(async () => void (await admin(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)));
+      const db = new DatabaseManager(database.uri, dir, { schema });
+      try {
+        const schemas = await Promise.all(Array.from({ length: 6 }, () => db.query<{ schema: string }>(sql`SELECT current_schema() AS schema`)));
+        assert.deepEqual(new Set(schemas.map((rows) => rows[0]!.schema)), new Set([schema]));
+      } finally {
+        await db.close();
+      }
+    }
+  });
 });

@@ -337,7 +337,8 @@ export class PostgresDriver implements Driver {
   readonly #migrationContext: ErrorContext;
   readonly #Client: typeof import('pg').Client;
   readonly #createSchema: string | undefined;
-  #schemaEnsured = false;
+  /** Settles once the first connection has run `#createSchema`; every connection profiled waits for it. */
+  #schemaEnsured: Promise<unknown> | undefined;
   #closed = false;
   readonly #names = new StatementNames();
   readonly #preparedStatements: PreparedStatements;
@@ -403,11 +404,12 @@ export class PostgresDriver implements Driver {
     let known = this.#profiles.get(client);
     if (known === undefined) {
       try {
-        if (this.#createSchema !== undefined && !this.#schemaEnsured) {
+        if (this.#createSchema !== undefined) {
           // Created before the first statement, so that nothing lands in public because the schema did not exist
-          // yet. A failure (a concurrent creator, no CREATE privilege) shows up in the check below.
-          this.#schemaEnsured = true;
-          await client.query(this.#createSchema).catch(() => undefined);
+          // yet. A failure (a concurrent creator, no CREATE privilege) shows up in the check below. A connection
+          // opened meanwhile waits for it: profiled before the schema exists, it would find public in force.
+          this.#schemaEnsured ??= client.query(this.#createSchema).catch(() => undefined);
+          await this.#schemaEnsured;
         }
         known = await profile(client);
       } catch (error) {

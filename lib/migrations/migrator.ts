@@ -113,6 +113,22 @@ export class Migrator {
     return readMigrations(this.#dir, this.#driver.dialect);
   }
 
+  /**
+   * The migration files, read while `databaseRead` (already started) waits for the server: opening a connection
+   * costs round trips that reading hundreds of files can hide. A problem with the files is reported first, as
+   * when nothing had been asked of the database.
+   */
+  async #whileReadingFiles<T>(databaseRead: Promise<T>): Promise<[Migration[], T]> {
+    let migrations: Migration[];
+    try {
+      migrations = await this.migrations();
+    } catch (error) {
+      databaseRead.catch(() => undefined);
+      throw error;
+    }
+    return [migrations, await databaseRead];
+  }
+
   /** The version table's rows, or `null` when the table does not exist. */
   async readApplied(read: Reader): Promise<AppliedMigration[] | null> {
     const [existence] = await read(this.#driver.relationExistsQuery(this.#tableName));
@@ -148,24 +164,24 @@ export class Migrator {
 
   /** Files and version table compared, for status, listing and verify. */
   async compare(read: Reader): Promise<{ comparison: Comparison; recorded: boolean }> {
-    const migrations = await this.migrations();
-    const applied = await this.readApplied(read);
+    const [migrations, applied] = await this.#whileReadingFiles(this.readApplied(read));
     return { comparison: compare(migrations, applied ?? []), recorded: applied !== null && applied.length > 0 };
   }
 
   /** Applies what is pending; `CREATED` when nothing was recorded before. One read, no lock, when up to date. */
   async sync(read: Reader): Promise<{ result: SyncResult; applied: MigrationRun[] }> {
-    const migrations = await this.migrations();
+    const [migrations, known] = await this.#whileReadingFiles(
+      this.#selectApplied(read).catch((error: unknown) => {
+        if (fromDriverError(error) instanceof UndefinedTableError) return null;
+        throw error;
+      }),
+    );
     // Up to date: something is recorded, nothing is pending, and nothing disagrees.
     const upToDate = (applied: AppliedMigration[] | null) => {
       if (applied === null || applied.length === 0) return false;
       const { pending, problems } = compare(migrations, applied);
       return pending.length === 0 && problems.length === 0;
     };
-    const known = await this.#selectApplied(read).catch((error: unknown) => {
-      if (fromDriverError(error) instanceof UndefinedTableError) return null;
-      throw error;
-    });
     if (upToDate(known)) return { result: SyncResult.ALREADY_UP_TO_DATE, applied: [] };
     if ((known === null || known.length === 0) && migrations.length === 0) {
       // Nothing to apply and nothing recorded: create nothing (not even the version table), but say so, since an

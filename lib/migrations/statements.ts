@@ -85,6 +85,31 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
   return scanScript(text, dialect).statements;
 }
 
+// What can end a statement or open a comment, string or quoted name, by dialect (`$` opens dollar quotes).
+const PG_SIGNIFICANT = /[-/'"$;]/g;
+const SQLITE_SIGNIFICANT = /[-/'"`[;]/g;
+const PG_COMMENT_DELIMITER = /\/\*|\*\//g;
+const SQLITE_COMMENT_DELIMITER = /\*\//g;
+
+/** The offset of the quote that closes the string or name opened before `from` (`text.length` if none). */
+function endOfQuoted(text: string, from: number, quote: string, backslashEscapes: boolean): number {
+  for (let i = from; ; ) {
+    const close = text.indexOf(quote, i);
+    if (close < 0) return text.length;
+    if (backslashEscapes) {
+      // An odd run of backslashes before it escapes the quote.
+      let backslashes = 0;
+      while (text[close - 1 - backslashes] === '\\' && close - 1 - backslashes >= i) backslashes++;
+      if (backslashes % 2 === 1) {
+        i = close + 1;
+        continue;
+      }
+    }
+    if (text[close + 1] !== quote) return close;
+    i = close + 2;
+  }
+}
+
 const onlySpaceBefore = (text: string, at: number) => /^[ \t]*$/.test(text.slice(text.lastIndexOf('\n', at - 1) + 1, at));
 
 /** The one lexer of migration files: statements for running, comment lines for markers. */
@@ -103,12 +128,11 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
 
   const finish = (end: number) => {
     if (contentStart >= 0) {
-      for (; scanned < contentStart; scanned++) {
-        if (text.charCodeAt(scanned) === 10) {
-          line++;
-          lineStart = scanned + 1;
-        }
+      for (let eol = text.indexOf('\n', scanned); eol >= 0 && eol < contentStart; eol = text.indexOf('\n', eol + 1)) {
+        line++;
+        lineStart = eol + 1;
       }
+      scanned = contentStart;
       const column = [...text.slice(lineStart, contentStart)].length + 1;
       statements.push({ text: text.slice(contentStart, end).trimEnd(), offset: contentStart, line, column, keyword });
     }
@@ -120,7 +144,14 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
     if (contentStart < 0) contentStart = at;
   };
 
+  const significant = dialect === 'postgres' ? PG_SIGNIFICANT : SQLITE_SIGNIFICANT;
   while (i < n) {
+    if (contentStart >= 0 && keyword !== '' && (dialect === 'postgres' || trigger === TriggerState.Normal || trigger === TriggerState.Trigger)) {
+      // Inside a statement whose first word is read, only these characters can change anything: jump to the next.
+      significant.lastIndex = i;
+      i = significant.exec(text)?.index ?? n;
+      if (i === n) break;
+    }
     const c = text[i]!;
     const next = text[i + 1];
     if (c === '-' && next === '-') {
@@ -129,26 +160,21 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
       i = eol < 0 ? n : eol + 1;
     } else if (c === '/' && next === '*') {
       // PostgreSQL nests block comments; SQLite does not.
-      let depth = 1;
-      i += 2;
-      while (i < n && depth > 0) {
-        if (text[i] === '*' && text[i + 1] === '/') { depth--; i += 2; }
-        else if (dialect === 'postgres' && text[i] === '/' && text[i + 1] === '*') { depth++; i += 2; }
-        else i++;
+      const delimiter = dialect === 'postgres' ? PG_COMMENT_DELIMITER : SQLITE_COMMENT_DELIMITER;
+      delimiter.lastIndex = i + 2;
+      for (let depth = 1; depth > 0; ) {
+        const found = delimiter.exec(text);
+        if (found === null) {
+          i = n;
+          break;
+        }
+        depth += found[0] === '*/' ? -1 : 1;
+        i = delimiter.lastIndex;
       }
     } else if (c === "'" || c === '"' || (dialect === 'sqlite' && c === '`')) {
       markContent(i);
       const backslashEscapes = c === "'" && dialect === 'postgres' && (text[i - 1] === 'e' || text[i - 1] === 'E') && !isWordChar(text[i - 2]);
-      i++;
-      while (i < n) {
-        if (backslashEscapes && text[i] === '\\') { i += 2; continue; }
-        if (text[i] === c) {
-          if (text[i + 1] === c) { i += 2; continue; }
-          break;
-        }
-        i++;
-      }
-      i++;
+      i = endOfQuoted(text, i + 1, c, backslashEscapes) + 1;
       if (trigger === TriggerState.Start) trigger = TriggerState.Normal;
     } else if (dialect === 'sqlite' && c === '[') {
       markContent(i);
