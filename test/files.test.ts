@@ -539,6 +539,13 @@ describe('readMigrations: a real folder', () => {
     await assertRejectsFileError(readMigrations(await dir({ '1_a.sql': Uint8Array.from([0xff]) }), 'sqlite'), 'NOT_UTF8', ['1_a.sql']);
   });
 
+  it('reads a file that holds U+FFFD itself as valid, with the same checksum as its bytes give', async () => {
+    const text = "INSERT INTO t (s) VALUES ('\uFFFD');\n";
+    const [migration] = await readMigrations(await dir({ '1_a.sql': text }), 'sqlite');
+    assert.equal(migration!.up.text, text);
+    assert.equal(migration!.up.checksum, parseMigrations([{ file: '1_a.sql', content: new TextEncoder().encode(text) }], 'sqlite')[0]!.up.checksum);
+  });
+
   it('MIGRATIONS_DIR_MISSING for a folder that does not exist', async () => {
     const missing = join(tmpdir(), `sql-helpers-no-such-dir-${process.pid}-${Date.now()}`);
     const error = await assertRejectsFileError(readMigrations(missing, 'sqlite'), 'MIGRATIONS_DIR_MISSING', []);

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { sep } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
@@ -31,7 +31,8 @@ export interface Migration {
 /** A file name and its raw bytes: the input of `parseMigrations`. */
 export interface MigrationSource {
   file: string;
-  content: Uint8Array;
+  /** The file's bytes, or its text where the reader decoded it and found it valid UTF-8. */
+  content: Uint8Array | string;
 }
 
 const FILE_NAME = /^(\d+)_([^.]+)(?:\.(postgres|sqlite))?(\.down)?\.sql$/;
@@ -48,7 +49,7 @@ export function normalizeText(text: string): string {
 
 /** The checksum of a migration's text, the same for CRLF and LF copies and with or without a BOM. */
 export function checksumOf(text: string): string {
-  return createHash('sha256').update(normalizeText(text)).digest('hex');
+  return hash('sha256', normalizeText(text), 'hex');
 }
 
 interface ParsedName {
@@ -108,7 +109,9 @@ function refuseWhatNoDatabaseTakes(file: string, text: string): void {
   );
 }
 
-function toScript(file: string, content: Uint8Array, dialect: Dialect): MigrationScript {
+/** The text of `content`; bytes that are not valid UTF-8 are a `NOT_UTF8` error naming the line. */
+function decode(file: string, content: Uint8Array | string): string {
+  if (typeof content === 'string') return content;
   // isUtf8 + toString is several times faster than a fatal TextDecoder, and start-up reads every file.
   if (!isUtf8(content)) {
     let cause: unknown;
@@ -126,7 +129,11 @@ function toScript(file: string, content: Uint8Array, dialect: Dialect): Migratio
       cause,
     });
   }
-  const text = normalizeText(Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8'));
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength).toString('utf8');
+}
+
+function toScript(file: string, content: Uint8Array | string, dialect: Dialect): MigrationScript {
+  const text = normalizeText(decode(file, content));
   refuseWhatNoDatabaseTakes(file, text);
   // A file with no statement (a placeholder, a down file with nothing to undo) is a valid no-op migration.
   const { statements, commentLines } = scanScript(text, dialect);
@@ -246,7 +253,10 @@ function readSource(folder: string, entry: Dirent): MigrationSource {
         { code: 'UNREADABLE_FILE', files: [file] },
       );
     }
-    return { file, content: readFileSync(folder + file) };
+    // Read as text in one native call; only a file where decoding replaced something is read again as bytes, so
+    // that invalid UTF-8 is refused rather than replaced (a file holding U+FFFD itself passes that check).
+    const text = readFileSync(folder + file, 'utf8');
+    return { file, content: text.includes('\uFFFD') ? readFileSync(folder + file) : text };
   } catch (error) {
     if (error instanceof MigrationFileError) throw error;
     throw new MigrationFileError(
