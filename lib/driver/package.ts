@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError } from '../errors.js';
 
@@ -41,4 +43,23 @@ export function loadDriverPackage<N extends keyof DriverPackages>(name: N, targe
       { code: 'DRIVER_NOT_INSTALLED', cause: error },
     );
   }
+}
+
+let addon: string | null | undefined;
+
+/**
+ * The compiled addon of better-sqlite3 where its install puts it (`build/Release`), or `undefined` where it is not
+ * there. Passed as `nativeBinding`, it spares better-sqlite3 its own search with the `bindings` package, which
+ * stats a dozen candidate paths: about 5 % of a SQLite CLI start.
+ */
+export function betterSqliteAddon(): string | undefined {
+  addon ??= (() => {
+    try {
+      const file = join(dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+      return existsSync(file) ? file : null;
+    } catch {
+      return null;
+    }
+  })();
+  return addon ?? undefined;
 }

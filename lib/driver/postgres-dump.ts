@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { ConfigurationError, SqlHelpersError } from '../errors.js';
 import type { PostgresTarget } from '../uri.js';
 
@@ -29,7 +28,9 @@ export function libpqUri(connectionString: string): string {
   return kept.length === 0 ? withoutSecret : `${withoutSecret}?${kept.join('&')}`;
 }
 
-function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+async function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
+  // Loaded here: child_process (with net and streams) is a tenth of the CLI's start-up, and only dump needs it.
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(file, args, { env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       if (error) reject(Object.assign(error, { stdout, stderr }));

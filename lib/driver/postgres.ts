@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { Client, Pool, PoolClient, PoolConfig } from 'pg';
 import { ConfigurationError, ConnectionError, closedError, fromConnectError, fromDriverError, type ErrorContext } from '../errors.js';
 import { offsetOfCharacter } from '../migrations/statements.js';
@@ -340,6 +339,7 @@ export class PostgresDriver implements Driver {
   /** Settles once the first connection has run `#createSchema`; every connection profiled waits for it. */
   #schemaEnsured: Promise<unknown> | undefined;
   #closed = false;
+  readonly #sockets = new Set<{ unref(): unknown }>();
   readonly #names = new StatementNames();
   readonly #preparedStatements: PreparedStatements;
   readonly #profiles = new WeakMap<object, ConnectionProfile>();
@@ -378,6 +378,14 @@ export class PostgresDriver implements Driver {
         code: 'INVALID_OPTION',
       });
     }
+    // Every socket of this driver is known, so that close() can let the process exit without waiting for each
+    // server process to end its session after pg said goodbye (Terminate): up to 20 ms of a CLI run.
+    config.stream ??= () => {
+      const socket = new (process.getBuiltinModule('node:net').Socket)();
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      return socket;
+    };
     this.engine = new pg.Pool(config);
     // pg hides a password option from util.inspect and JSON, but not the connection string that holds one: hide it
     // the same way (still readable as engine.options.connectionString by code that asks for it; never print that).
@@ -557,5 +565,6 @@ export class PostgresDriver implements Driver {
   async close(): Promise<void> {
     this.#closed = true;
     await this.engine.end();
+    for (const socket of this.#sockets) socket.unref();
   }
 }

@@ -16,7 +16,7 @@ import {
   type Row,
   type Script,
 } from './driver.js';
-import { loadDriverPackage } from './package.js';
+import { betterSqliteAddon, loadDriverPackage } from './package.js';
 import { rowConverter } from './sqlite-types.js';
 
 type Database = BetterSqlite3.Database;
@@ -126,7 +126,11 @@ export class SqliteDriver implements Driver {
       );
     }
     try {
-      this.engine = new Database(options.image ?? target.filename, { ...options.engineArgs, timeout: this.#busyTimeoutMs });
+      this.engine = new Database(options.image ?? target.filename, {
+        nativeBinding: betterSqliteAddon(),
+        ...options.engineArgs,
+        timeout: this.#busyTimeoutMs,
+      });
     } catch (error) {
       throw new ConnectionError(
         `cannot open SQLite database ${JSON.stringify(target.filename)}: ${(error as Error).message}` +

@@ -213,7 +213,7 @@ export function parseMigrations(sources: MigrationSource[], dialect: Dialect): M
 
 // Files read between two turns of the event loop: a connection being opened meanwhile (the migrator starts one
 // before it reads the folder) gets its replies handled, so its round trips overlap the reading of many files.
-const FILES_PER_TURN = 32;
+const FILES_PER_TURN = 8;
 
 /** Reads `dir` (non-recursive; dotfiles and non-`.sql` files are ignored) and parses it with `parseMigrations`. */
 export async function readMigrations(dir: string, dialect: Dialect): Promise<Migration[]> {

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScriptFailure, type Driver, type LockOptions, type LockWaitReader, type MigrationConnection, type ScriptLimits } from '../driver/driver.js';
 import { ConfigurationError, ConnectionError, DdlLockTimeoutError, LockTimeoutError, MigrationError, MigrationStateError, SqlHelpersError, UndefinedColumnError, UndefinedTableError, fromDriverError } from '../errors.js';
@@ -129,7 +128,18 @@ export class Migrator {
     return [migrations, await databaseRead];
   }
 
-  /** The version table's rows, or `null` when the table does not exist. */
+  /**
+   * `readApplied` in one round trip rather than two, for a `read` outside any transaction of the caller's: the
+   * SELECT that fails for a missing table would abort one.
+   */
+  #selectAppliedIfAny(read: Reader): Promise<AppliedMigration[] | null> {
+    return this.#selectApplied(read).catch((error: unknown) => {
+      if (fromDriverError(error) instanceof UndefinedTableError) return null;
+      throw error;
+    });
+  }
+
+  /** The version table's rows, or `null` when the table does not exist; safe inside a transaction. */
   async readApplied(read: Reader): Promise<AppliedMigration[] | null> {
     const [existence] = await read(this.#driver.relationExistsQuery(this.#tableName));
     if (!existence?.present) return null;
@@ -164,18 +174,13 @@ export class Migrator {
 
   /** Files and version table compared, for status, listing and verify. */
   async compare(read: Reader): Promise<{ comparison: Comparison; recorded: boolean }> {
-    const [migrations, applied] = await this.#whileReadingFiles(this.readApplied(read));
+    const [migrations, applied] = await this.#whileReadingFiles(this.#selectAppliedIfAny(read));
     return { comparison: compare(migrations, applied ?? []), recorded: applied !== null && applied.length > 0 };
   }
 
   /** Applies what is pending; `CREATED` when nothing was recorded before. One read, no lock, when up to date. */
   async sync(read: Reader): Promise<{ result: SyncResult; applied: MigrationRun[] }> {
-    const [migrations, known] = await this.#whileReadingFiles(
-      this.#selectApplied(read).catch((error: unknown) => {
-        if (fromDriverError(error) instanceof UndefinedTableError) return null;
-        throw error;
-      }),
-    );
+    const [migrations, known] = await this.#whileReadingFiles(this.#selectAppliedIfAny(read));
     // Up to date: something is recorded, nothing is pending, and nothing disagrees.
     const upToDate = (applied: AppliedMigration[] | null) => {
       if (applied === null || applied.length === 0) return false;
