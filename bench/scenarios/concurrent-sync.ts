@@ -35,14 +35,17 @@ function recordedSqlite(file: string): number {
 
 let files = 0;
 
-/** A side that runs `processes` CLI syncs at once on a fresh database and checks the version table after. */
-function syncSide(dialect: 'postgres' | 'sqlite', processes: number, config: Config, fixtures: Fixtures): Side {
+/**
+ * A side that runs `processes` CLI syncs at once on a fresh database and checks the version table after.
+ * `upToDate`: the database is migrated first (untimed), so the syncs only start, read and find nothing to do.
+ */
+function syncSide(dialect: 'postgres' | 'sqlite', processes: number, config: Config, fixtures: Fixtures, upToDate = false): Side {
   let uri = '';
   let cleanupTarget = '';
   const sync = (options: RunOptions) =>
     Promise.all(Array.from({ length: processes }, () => node([CLI, 'sync', '--database', uri, '--dir', fixtures.smallDir], options)));
   return processSide(
-    processes === 1 ? 'one process' : `${processes} processes at once`,
+    `${processes === 1 ? 'one process' : `${processes} processes at once`}${upToDate ? ', up to date' : ''}`,
     sync,
     async () => {
       if (dialect === 'postgres') {
@@ -53,6 +56,7 @@ function syncSide(dialect: 'postgres' | 'sqlite', processes: number, config: Con
         cleanupTarget = join(fixtures.root, `concurrent-${files++}.db`);
         uri = `sqlite://${cleanupTarget}`;
       }
+      if (upToDate) await node([CLI, 'sync', '--database', uri, '--dir', fixtures.smallDir], {});
     },
     async () => {
       const recorded = dialect === 'postgres' ? await recordedPg(uri) : recordedSqlite(cleanupTarget);
@@ -71,17 +75,21 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
     const floorSide = processSide(`${config.processes} × \`node -e 0\` at once`, (options) =>
       Promise.all(Array.from({ length: config.processes }, () => node(['-e', '0'], options))),
     );
-    const [many, one, floor] = await interleave(
-      [syncSide(dialect, config.processes, config, fixtures), syncSide(dialect, 1, config, fixtures), floorSide],
+    const [many, one, floor, manyStarting] = await interleave(
+      [
+        syncSide(dialect, config.processes, config, fixtures),
+        syncSide(dialect, 1, config, fixtures),
+        floorSide,
+        syncSide(dialect, config.processes, config, fixtures, true),
+      ],
       { rounds },
     );
     // What the concurrency itself costs: per round, the concurrent run less the CPU floor of the same round.
-    const beyondFloor: SideResult = {
-      ...many!,
-      name: `${config.processes} processes at once, less the floor`,
-      samples: many!.samples.map((ms, round) => ms - floor!.samples[round]!),
-      medianMs: median(many!.samples.map((ms, round) => ms - floor!.samples[round]!)),
+    const lessFloor = (side: SideResult): SideResult => {
+      const samples = side.samples.map((ms, round) => ms - floor!.samples[round]!);
+      return { ...side, name: `${side.name}, less the floor`, samples, medianMs: median(samples) };
     };
+    const beyondFloor = lessFloor(many!);
     rows.push(
       row(
         {
@@ -104,6 +112,18 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
           rounds,
         },
         many!,
+        one!,
+      ),
+      row(
+        {
+          // How much of the row above is start-up alone: the same processes with nothing to apply and no lock to wait for.
+          measure: `${config.processes} concurrent \`sync\` processes on an up-to-date db (start, read, nothing to do) less the CPU floor`,
+          dialect: dialect === 'postgres' ? 'PostgreSQL' : 'SQLite',
+          kind: 'time',
+          target: '— (reference)',
+          rounds,
+        },
+        lessFloor(manyStarting!),
         one!,
       ),
       row(
