@@ -44,7 +44,8 @@ export function versionDigitsOf(file: string): string | undefined {
 
 /** Text with a leading BOM removed and CRLF line ends turned into LF: what the checksum covers. */
 export function normalizeText(text: string): string {
-  return text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n');
+  const withoutBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return withoutBom.includes('\r\n') ? withoutBom.replaceAll('\r\n', '\n') : withoutBom;
 }
 
 /** The checksum of a migration's text, the same for CRLF and LF copies and with or without a BOM. */
@@ -52,15 +53,17 @@ export function checksumOf(text: string): string {
   return hash('sha256', normalizeText(text), 'hex');
 }
 
-interface ParsedName {
+/** A migration file: what its name says, and its content. */
+interface NamedSource {
   file: string;
   version: number;
   name: string;
   dialect: Dialect | undefined;
   down: boolean;
+  content: Uint8Array | string;
 }
 
-function parseFileName(file: string): ParsedName {
+function parseFileName(file: string, content: Uint8Array | string): NamedSource {
   const match = FILE_NAME.exec(file);
   if (!match) {
     const hint = !file.endsWith('.sql')
@@ -94,7 +97,7 @@ function parseFileName(file: string): ParsedName {
       files: [file],
     });
   }
-  return { file, version, name, dialect, down: down !== undefined };
+  return { file, version, name, dialect, down: down !== undefined, content };
 }
 
 // PostgreSQL cannot store a NUL in text and refuses it in a query; SQLite stops reading a statement at one and
@@ -147,7 +150,16 @@ function toScript(file: string, content: Uint8Array | string, dialect: Dialect):
       { code: 'TRANSACTION_CONTROL', files: [file], line: control.line },
     );
   }
-  return { file, text, statements, checksum: checksumOf(text), transactional, noop: statements.length === 0, ...markers };
+  return {
+    file,
+    text,
+    statements,
+    checksum: checksumOf(text),
+    transactional,
+    noop: statements.length === 0,
+    lockTimeoutMs: markers.lockTimeoutMs,
+    statementTimeoutMs: markers.statementTimeoutMs,
+  };
 }
 
 /** The script of a version written for the other database only: nothing runs here, but the version is recorded. */
@@ -160,55 +172,62 @@ function otherDialectOnly(file: string): MigrationScript {
  * (bad names, duplicate versions, orphan down files, files that are not UTF-8) happens before anything runs.
  */
 export function parseMigrations(sources: MigrationSource[], dialect: Dialect): Migration[] {
-  const byVersion = new Map<number, ParsedName[]>();
+  const byVersion = new Map<number, NamedSource[]>();
   for (const source of sources) {
-    const parsed = parseFileName(source.file);
-    const group = byVersion.get(parsed.version) ?? [];
-    group.push(parsed);
-    byVersion.set(parsed.version, group);
+    const parsed = parseFileName(source.file, source.content);
+    const group = byVersion.get(parsed.version);
+    if (group === undefined) byVersion.set(parsed.version, [parsed]);
+    else group.push(parsed);
   }
-  const contents = new Map(sources.map((source) => [source.file, source.content]));
   const migrations: Migration[] = [];
   for (const [version, group] of byVersion) {
-    const files = group.map((entry) => entry.file).sort();
-    const names = new Set(group.map((entry) => entry.name));
-    const seen = new Set<string>();
+    // Start-up parses every file: the one-file version, by far the most common, takes the short way.
+    if (group.length > 1) refuseCollisions(version, group);
+    let up: NamedSource | undefined;
+    let down: NamedSource | undefined;
+    let firstUp: NamedSource | undefined;
     for (const entry of group) {
-      const slot = `${entry.dialect ?? 'base'}:${entry.down}`;
-      if (names.size > 1 || seen.has(slot)) {
-        throw new MigrationFileError(`version ${version} is used by more than one migration: ${files.join(', ')}; give each its own number`, {
-          code: 'DUPLICATE_VERSION',
-          files,
-        });
+      if (!entry.down) firstUp ??= entry;
+      if (entry.dialect !== undefined && entry.dialect !== dialect) continue;
+      if (entry.down) {
+        if (down === undefined || entry.dialect !== undefined) down = entry;
+      } else if (up === undefined || entry.dialect !== undefined) {
+        up = entry;
       }
-      seen.add(slot);
     }
-    const pick = (down: boolean) =>
-      group.find((entry) => entry.down === down && entry.dialect === dialect) ??
-      group.find((entry) => entry.down === down && entry.dialect === undefined);
-    const ups = group.filter((entry) => !entry.down);
-    if (ups.length === 0) {
+    if (firstUp === undefined) {
+      const files = group.map((entry) => entry.file).sort();
       throw new MigrationFileError(`down migration ${files.join(', ')} has no up migration for version ${version}; add it or delete the down file`, {
         code: 'ORPHAN_DOWN',
         files,
       });
     }
-    const up = pick(false);
-    const down = pick(true);
-    // No base and no variant for this database: the version was written for the other one alone, and is a no-op here.
-    const absent = up === undefined ? otherDialectOnly(ups[0]!.file) : undefined;
-    // The other dialect's variants are checked too, so a broken .postgres.sql fails the SQLite test run.
     for (const entry of group) {
-      if (entry.dialect !== undefined && entry.dialect !== dialect) toScript(entry.file, contents.get(entry.file)!, entry.dialect);
+      // The other dialect's variants are checked too, so a broken .postgres.sql fails the SQLite test run.
+      if (entry.dialect !== undefined && entry.dialect !== dialect) toScript(entry.file, entry.content, entry.dialect);
     }
+    // No base and no variant for this database: the version was written for the other one alone, and is a no-op here.
+    const absent = up === undefined ? otherDialectOnly(firstUp.file) : undefined;
     migrations.push({
       version,
-      name: ups[0]!.name,
-      up: absent ?? toScript(up!.file, contents.get(up!.file)!, dialect),
-      down: absent ?? (down && toScript(down.file, contents.get(down.file)!, dialect)),
+      name: firstUp.name,
+      up: absent ?? toScript(up!.file, up!.content, dialect),
+      down: absent ?? (down && toScript(down.file, down.content, dialect)),
     });
   }
   return migrations.sort((a, b) => a.version - b.version);
+}
+
+/** Files of one version must share a name and differ in dialect or direction: anything else is two migrations. */
+function refuseCollisions(version: number, group: NamedSource[]): void {
+  const names = new Set(group.map((entry) => entry.name));
+  const slots = new Set(group.map((entry) => `${entry.dialect ?? 'base'}:${entry.down}`));
+  if (names.size === 1 && slots.size === group.length) return;
+  const files = group.map((entry) => entry.file).sort();
+  throw new MigrationFileError(`version ${version} is used by more than one migration: ${files.join(', ')}; give each its own number`, {
+    code: 'DUPLICATE_VERSION',
+    files,
+  });
 }
 
 // Files read between two turns of the event loop: a connection being opened meanwhile (the migrator starts one

@@ -88,6 +88,8 @@ export function splitStatements(text: string, dialect: Dialect): Statement[] {
 // What can end a statement or open a comment, string or quoted name, by dialect (`$` opens dollar quotes).
 const PG_SIGNIFICANT = /[-/'"$;]/g;
 const SQLITE_SIGNIFICANT = /[-/'"`[;]/g;
+// The first character after a word (letters, digits, _, $ and anything beyond ASCII, as isWordCode says).
+const WORD_END = /[^A-Za-z0-9_$\u0080-\uffff]/g;
 const PG_COMMENT_DELIMITER = /\/\*|\*\//g;
 const SQLITE_COMMENT_DELIMITER = /\*\//g;
 
@@ -203,8 +205,8 @@ export function scanScript(text: string, dialect: Dialect): ScannedScript {
       }
     } else if (isWordCode(text.charCodeAt(i))) {
       markContent(i);
-      let j = i + 1;
-      while (j < n && isWordCode(text.charCodeAt(j))) j++;
+      WORD_END.lastIndex = i + 1;
+      const j = WORD_END.exec(text)?.index ?? n;
       // Only the first word and, on SQLite, the words around CREATE TRIGGER … END need reading.
       if (keyword === '' || (dialect === 'sqlite' && trigger !== TriggerState.Normal && trigger !== TriggerState.Trigger)) {
         const word = text.slice(i, j).toUpperCase();
