@@ -4,15 +4,35 @@ import { InvalidIdentifierError } from './errors.js';
 export { sql, Sql, bulk, empty, join, raw };
 
 /**
+ * What a helper's SELECT reads: the rows of one table whose `columns` equal bound values that are never NULL (any
+ * other condition is `IS NULL`). A driver that can prove at most one row matches may stop reading at the first.
+ */
+export interface Lookup {
+  readonly schema: string | undefined;
+  readonly table: string;
+  readonly columns: readonly string[];
+}
+
+/** A statement shape the helpers render once: its strings, and what it reads when it is a lookup. */
+export interface Shape {
+  readonly strings: readonly string[];
+  readonly lookup: Lookup | undefined;
+}
+
+/** A query of a shared shape: its `lookup` is there for the driver, which reads it when it prepares the statement. */
+export type ShapedSql = Sql & { readonly lookup: Lookup | undefined };
+
+/**
  * A statement of a shape the helpers render once: every call of that shape shares `strings` (the Sql constructor
  * would copy them), so a driver can find its prepared statement by the array's identity.
  */
-export function sharedShape(strings: readonly string[], values: unknown[]): Sql {
+export function sharedShape(shape: Shape, values: unknown[]): ShapedSql {
   // Not through the constructor, which would allocate and fill arrays only to have them replaced.
-  const query = Object.create(Sql.prototype) as { values: unknown[]; strings: readonly string[] };
+  const query = Object.create(Sql.prototype) as { values: unknown[]; strings: readonly string[]; lookup: Lookup | undefined };
   query.values = values;
-  query.strings = strings;
-  return query as Sql;
+  query.strings = shape.strings;
+  query.lookup = shape.lookup;
+  return query as ShapedSql;
 }
 
 /** PostgreSQL silently truncates longer names, so both dialects refuse them. */
