@@ -22,17 +22,24 @@ export interface Shape {
 /** A query of a shared shape: its `lookup` is there for the driver, which reads it when it prepares the statement. */
 export type ShapedSql = Sql & { readonly lookup: Lookup | undefined };
 
+// Instances are Sql (instanceof, the `sql` and `text` getters) without Sql's constructor, which would copy the
+// strings and values only to have them replaced; and, made with `new`, they are allocated inline where
+// Object.create(Sql.prototype) takes a call into the runtime.
+class SharedShapeQuery {
+  constructor(
+    readonly strings: readonly string[],
+    readonly values: unknown[],
+    readonly lookup: Lookup | undefined,
+  ) {}
+}
+Object.setPrototypeOf(SharedShapeQuery.prototype, Sql.prototype);
+
 /**
- * A statement of a shape the helpers render once: every call of that shape shares `strings` (the Sql constructor
- * would copy them), so a driver can find its prepared statement by the array's identity.
+ * A statement of a shape the helpers render once: every call of that shape shares `strings`, so a driver can find
+ * its prepared statement by the array's identity.
  */
 export function sharedShape(shape: Shape, values: unknown[]): ShapedSql {
-  // Not through the constructor, which would allocate and fill arrays only to have them replaced.
-  const query = Object.create(Sql.prototype) as { values: unknown[]; strings: readonly string[]; lookup: Lookup | undefined };
-  query.values = values;
-  query.strings = shape.strings;
-  query.lookup = shape.lookup;
-  return query as ShapedSql;
+  return new SharedShapeQuery(shape.strings, values, shape.lookup) as unknown as ShapedSql;
 }
 
 /** PostgreSQL silently truncates longer names, so both dialects refuse them. */
