@@ -224,11 +224,14 @@ export class SqliteDriver implements Driver {
     }
     const values = bindable(query.values);
     if (cached.reader) {
+      // Values as arguments: better-sqlite3 binds an array argument element by element through V8's API. One value,
+      // the common case, is passed without a spread, which V8 calls through a slower, generic path.
+      const { statement } = cached;
       let rows: R[];
       if (cached.single) {
-        const row = cached.statement.get(values) as R | undefined;
+        const row = (values.length === 1 ? statement.get(values[0]) : statement.get(...values)) as R | undefined;
         rows = row === undefined ? [] : [row];
-      } else rows = cached.statement.all(values) as R[];
+      } else rows = (values.length === 1 ? statement.all(values[0]) : statement.all(...values)) as R[];
       cached.convert?.(rows as Row[]);
       return { rows, rowCount: rows.length };
     }
