@@ -247,23 +247,39 @@ function columnList(columns: string[]): Sql {
   return join(columns.map((column) => identifier(column)));
 }
 
-function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
+function wrongPrimaryKey(model: TableInfo, pk: unknown): ConfigurationError {
   const columns = model.primaryKey;
-  const wrong = () => {
-    const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
-    return new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
-      code: 'INVALID_PRIMARY_KEY',
-    });
-  };
+  const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
+  return new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
+    code: 'INVALID_PRIMARY_KEY',
+  });
+}
+
+/** The values of `pk` in key-column order: a value for a one-column key, else an object or an array. */
+function primaryKeyValues(model: TableInfo, pk: unknown): unknown[] {
+  const columns = model.primaryKey;
   let values: unknown[];
-  if (Array.isArray(pk)) values = pk;
+  // A copy, as the query holds its values until it runs (maybe after the caller's next statement); a hole in it
+  // becomes the undefined it reads as, refused below like one written out.
+  if (Array.isArray(pk)) values = Array.from(pk as unknown[]);
   else if (pk !== null && typeof pk === 'object' && !(pk instanceof Date) && !Buffer.isBuffer(pk)) {
     const record = pk as Record<string, unknown>;
-    if (Object.keys(record).some((key) => !columns.includes(key))) throw wrong();
+    if (Object.keys(record).some((key) => !columns.includes(key))) throw wrongPrimaryKey(model, pk);
     values = columns.map((column) => record[column]);
   } else values = [pk];
-  if (values.length !== columns.length || values.some((value) => value === undefined || value === null)) throw wrong();
-  return columns.map((column, index) => [column, values[index]]);
+  if (values.length !== columns.length || values.some((value) => value === undefined || value === null)) throw wrongPrimaryKey(model, pk);
+  return values;
+}
+
+// Per model, the shape of its SELECT by primary key: the same on every call, as a key has no NULL in it.
+const primaryKeyShapes = new WeakMap<TableInfo, Shape>();
+
+function selectByPrimaryKey(model: TableInfo, values: unknown[]): Sql {
+  const known = primaryKeyShapes.get(model);
+  if (known !== undefined) return sharedShape(known, values);
+  const built = selectWhere(model, model.primaryKey.map((column, index) => [column, values[index]]), '');
+  primaryKeyShapes.set(model, { strings: built.strings, lookup: built.lookup });
+  return built;
 }
 
 /** The row whose primary key is `pk` (a value, or an object/array for a composite key), or `null`. */
@@ -272,10 +288,10 @@ export async function getByPk<Row extends object, Key extends keyof Row & string
   { session, model }: { session: Session; model: Model<Row, Key> },
 ): Promise<Row | null> {
   checkArguments('getByPk', session, model);
-  const entries = primaryKeyEntries(model, pk);
+  const query = selectByPrimaryKey(model, primaryKeyValues(model, pk));
   let rows: Row[];
   try {
-    const now = Session.rows<Row>(session, selectWhere(model, entries, ''));
+    const now = Session.rows<Row>(session, query);
     rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getByPk', model, []);
