@@ -8,7 +8,7 @@ import {
   UndefinedColumnError,
 } from './errors.js';
 import { Session } from './session.js';
-import { Sql, identifier, join, raw, sharedShape, sql } from './sql.js';
+import { Sql, identifier, join, raw, sharedShape, sql, type Shape, type ShapedSql } from './sql.js';
 
 /** A table description: the seed's `model`. `Row` types the helpers' results, `Key` its primary-key columns. */
 export interface Model<Row extends object = Record<string, unknown>, Key extends keyof Row & string = DefaultKey<Row>> {
@@ -105,19 +105,20 @@ function entriesOf(attrs: object, what: string, model: TableInfo): Array<[string
 
 // The helpers run the same few statement shapes again and again: per model, keep the rendered strings of each
 // shape (which statement, which columns, which of them NULL), so a call only binds new values into them.
-const statementShapes = new WeakMap<TableInfo, Map<string, readonly string[]>>();
+const statementShapes = new WeakMap<TableInfo, Map<string, Shape>>();
 const SHAPES_PER_MODEL = 256;
 
 /** The statement of shape `key` for `model`, with `values` bound: rendered by `build` the first time only. */
 function shaped(model: TableInfo, key: string, values: unknown[], build: () => Sql): Sql {
   let shapes = statementShapes.get(model);
   if (shapes === undefined) statementShapes.set(model, (shapes = new Map()));
-  const strings = shapes.get(key);
-  if (strings !== undefined) return sharedShape(strings, values);
+  const known = shapes.get(key);
+  if (known !== undefined) return sharedShape(known, values);
   const built = build();
+  const shape: Shape = { strings: built.strings, lookup: undefined };
   if (shapes.size >= SHAPES_PER_MODEL) shapes.clear();
-  shapes.set(key, built.strings);
-  return sharedShape(built.strings, built.values);
+  shapes.set(key, shape);
+  return sharedShape(shape, built.values);
 }
 
 /**
@@ -143,13 +144,13 @@ function shapeOf(entries: Array<[string, unknown]>, values: unknown[], withNulls
 interface SelectShape {
   byValue?: Map<string, SelectShape>;
   byNull?: Map<string, SelectShape>;
-  all?: readonly string[];
-  limited?: readonly string[];
+  all?: Shape;
+  limited?: Shape;
 }
 
 const selectShapes = new WeakMap<TableInfo, { root: SelectShape; size: number }>();
 
-function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): Sql {
+function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix: 'LIMIT 2' | ''): ShapedSql {
   let tree = selectShapes.get(model);
   if (tree === undefined || tree.size >= SHAPES_PER_MODEL) selectShapes.set(model, (tree = { root: {}, size: 0 }));
   let node = tree.root;
@@ -165,12 +166,14 @@ function selectWhere(model: TableInfo, entries: Array<[string, unknown]>, suffix
     node = next;
     if (value !== null) values.push(value);
   }
-  const strings = suffix === '' ? node.all : node.limited;
-  if (strings !== undefined) return sharedShape(strings, values);
+  const known = suffix === '' ? node.all : node.limited;
+  if (known !== undefined) return sharedShape(known, values);
   const built = sql`SELECT * FROM ${model.ref} WHERE ${whereOf(entries)} ${raw(suffix)}`;
-  if (suffix === '') node.all = built.strings;
-  else node.limited = built.strings;
-  return sharedShape(built.strings, built.values);
+  const equal = entries.filter(([, value]) => value !== null).map(([column]) => column);
+  const shape: Shape = { strings: built.strings, lookup: { schema: model.schema, table: model.name, columns: equal } };
+  if (suffix === '') node.all = shape;
+  else node.limited = shape;
+  return sharedShape(shape, built.values);
 }
 
 /**
@@ -244,23 +247,39 @@ function columnList(columns: string[]): Sql {
   return join(columns.map((column) => identifier(column)));
 }
 
-function primaryKeyEntries(model: TableInfo, pk: unknown): Array<[string, unknown]> {
+function wrongPrimaryKey(model: TableInfo, pk: unknown): ConfigurationError {
   const columns = model.primaryKey;
-  const wrong = () => {
-    const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
-    return new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
-      code: 'INVALID_PRIMARY_KEY',
-    });
-  };
+  const shape = columns.length === 1 ? `a value or { ${columns[0]} }` : `{ ${columns.join(', ')} } or [${columns.join(', ')}]`;
+  return new ConfigurationError(`primary key of ${describeTable(model)} must be ${shape}; got ${JSON.stringify(pk) ?? String(pk)}`, {
+    code: 'INVALID_PRIMARY_KEY',
+  });
+}
+
+/** The values of `pk` in key-column order: a value for a one-column key, else an object or an array. */
+function primaryKeyValues(model: TableInfo, pk: unknown): unknown[] {
+  const columns = model.primaryKey;
   let values: unknown[];
-  if (Array.isArray(pk)) values = pk;
+  // A copy, as the query holds its values until it runs (maybe after the caller's next statement); a hole in it
+  // becomes the undefined it reads as, refused below like one written out.
+  if (Array.isArray(pk)) values = Array.from(pk as unknown[]);
   else if (pk !== null && typeof pk === 'object' && !(pk instanceof Date) && !Buffer.isBuffer(pk)) {
     const record = pk as Record<string, unknown>;
-    if (Object.keys(record).some((key) => !columns.includes(key))) throw wrong();
+    if (Object.keys(record).some((key) => !columns.includes(key))) throw wrongPrimaryKey(model, pk);
     values = columns.map((column) => record[column]);
   } else values = [pk];
-  if (values.length !== columns.length || values.some((value) => value === undefined || value === null)) throw wrong();
-  return columns.map((column, index) => [column, values[index]]);
+  if (values.length !== columns.length || values.some((value) => value === undefined || value === null)) throw wrongPrimaryKey(model, pk);
+  return values;
+}
+
+// Per model, the shape of its SELECT by primary key: the same on every call, as a key has no NULL in it.
+const primaryKeyShapes = new WeakMap<TableInfo, Shape>();
+
+function selectByPrimaryKey(model: TableInfo, values: unknown[]): Sql {
+  const known = primaryKeyShapes.get(model);
+  if (known !== undefined) return sharedShape(known, values);
+  const built = selectWhere(model, model.primaryKey.map((column, index) => [column, values[index]]), '');
+  primaryKeyShapes.set(model, { strings: built.strings, lookup: built.lookup });
+  return built;
 }
 
 /** The row whose primary key is `pk` (a value, or an object/array for a composite key), or `null`. */
@@ -269,10 +288,10 @@ export async function getByPk<Row extends object, Key extends keyof Row & string
   { session, model }: { session: Session; model: Model<Row, Key> },
 ): Promise<Row | null> {
   checkArguments('getByPk', session, model);
-  const entries = primaryKeyEntries(model, pk);
+  const query = selectByPrimaryKey(model, primaryKeyValues(model, pk));
   let rows: Row[];
   try {
-    const now = Session.rows<Row>(session, selectWhere(model, entries, ''));
+    const now = Session.rows<Row>(session, query);
     rows = Array.isArray(now) ? now : await now;
   } catch (error) {
     throw explained(error, 'getByPk', model, []);

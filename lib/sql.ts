@@ -4,15 +4,42 @@ import { InvalidIdentifierError } from './errors.js';
 export { sql, Sql, bulk, empty, join, raw };
 
 /**
- * A statement of a shape the helpers render once: every call of that shape shares `strings` (the Sql constructor
- * would copy them), so a driver can find its prepared statement by the array's identity.
+ * What a helper's SELECT reads: the rows of one table whose `columns` equal bound values that are never NULL (any
+ * other condition is `IS NULL`). A driver that can prove at most one row matches may stop reading at the first.
  */
-export function sharedShape(strings: readonly string[], values: unknown[]): Sql {
-  // Not through the constructor, which would allocate and fill arrays only to have them replaced.
-  const query = Object.create(Sql.prototype) as { values: unknown[]; strings: readonly string[] };
-  query.values = values;
-  query.strings = strings;
-  return query as Sql;
+export interface Lookup {
+  readonly schema: string | undefined;
+  readonly table: string;
+  readonly columns: readonly string[];
+}
+
+/** A statement shape the helpers render once: its strings, and what it reads when it is a lookup. */
+export interface Shape {
+  readonly strings: readonly string[];
+  readonly lookup: Lookup | undefined;
+}
+
+/** A query of a shared shape: its `lookup` is there for the driver, which reads it when it prepares the statement. */
+export type ShapedSql = Sql & { readonly lookup: Lookup | undefined };
+
+// Instances are Sql (instanceof, the `sql` and `text` getters) without Sql's constructor, which would copy the
+// strings and values only to have them replaced; and, made with `new`, they are allocated inline where
+// Object.create(Sql.prototype) takes a call into the runtime.
+class SharedShapeQuery {
+  constructor(
+    readonly strings: readonly string[],
+    readonly values: unknown[],
+    readonly lookup: Lookup | undefined,
+  ) {}
+}
+Object.setPrototypeOf(SharedShapeQuery.prototype, Sql.prototype);
+
+/**
+ * A statement of a shape the helpers render once: every call of that shape shares `strings`, so a driver can find
+ * its prepared statement by the array's identity.
+ */
+export function sharedShape(shape: Shape, values: unknown[]): ShapedSql {
+  return new SharedShapeQuery(shape.strings, values, shape.lookup) as unknown as ShapedSql;
 }
 
 /** PostgreSQL silently truncates longer names, so both dialects refuse them. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigurationError, ConnectionError, LockTimeoutError, closedError, fromDriverError } from '../errors.js';
-import { identifier, sql, type Sql } from '../sql.js';
+import { identifier, sql, type ShapedSql, type Sql } from '../sql.js';
 import type { SqliteTarget } from '../uri.js';
 import { checkValues } from '../values.js';
 import {
@@ -18,15 +18,27 @@ import {
 } from './driver.js';
 import { betterSqliteAddon, loadDriverPackage } from './package.js';
 import { rowConverter } from './sqlite-types.js';
+import { matchesAtMostOneRow } from './sqlite-unique.js';
 
 type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
 
+/**
+ * A prepared statement and what was learnt from the schema when it was prepared. The driver forgets them all when a
+ * statement run through it may have changed the schema (see `SCHEMA_CHANGE`); a change made by another connection
+ * is not seen while the statement stays cached.
+ */
 interface CachedStatement {
   statement: Statement;
   reader: boolean;
+  /** A lookup that provably matches at most one row (see sqlite-unique.ts): read with `.get()`, which stops at it. */
+  single: boolean;
   convert: ((rows: Row[]) => void) | undefined;
+  changesSchema: boolean;
 }
+
+// Statements after which the schema may differ: DDL, a different set of attached schemas, a ROLLBACK (it can undo DDL).
+const SCHEMA_CHANGE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:CREATE|DROP|ALTER|ATTACH|DETACH|ROLLBACK)\b/i;
 
 /** Options the SQLite driver takes from the manager. */
 export interface SqliteDriverOptions {
@@ -102,7 +114,7 @@ export class SqliteDriver implements Driver {
   readonly errorContext;
   readonly #filename: string;
   readonly #statements = new Map<string, CachedStatement>();
-  readonly #byStrings = new WeakMap<readonly string[], CachedStatement>();
+  #byStrings = new WeakMap<readonly string[], CachedStatement>();
   readonly #typeParsing: boolean;
   readonly #waiters: Array<() => void> = [];
   #busy = false;
@@ -211,19 +223,28 @@ export class SqliteDriver implements Driver {
     // nor hashed again. Other queries (a new array per call) are found by their text.
     let cached = this.#byStrings.get(query.strings);
     if (cached === undefined) {
-      cached = this.#prepared(query.sql);
+      cached = this.#prepared(query.sql, (query as Partial<ShapedSql>).lookup);
       this.#byStrings.set(query.strings, cached);
     }
     const values = bindable(query.values);
     if (cached.reader) {
-      const rows = cached.statement.all(values) as R[];
+      // Values as arguments: better-sqlite3 binds an array argument element by element through V8's API. One value,
+      // the common case, is passed without a spread, which V8 calls through a slower, generic path.
+      const { statement } = cached;
+      let rows: R[];
+      if (cached.single) {
+        const row = (values.length === 1 ? statement.get(values[0]) : statement.get(...values)) as R | undefined;
+        rows = row === undefined ? [] : [row];
+      } else rows = (values.length === 1 ? statement.all(values[0]) : statement.all(...values)) as R[];
       cached.convert?.(rows as Row[]);
       return { rows, rowCount: rows.length };
     }
-    return { rows: [], rowCount: cached.statement.run(...values).changes };
+    const { changes } = cached.statement.run(...values);
+    if (cached.changesSchema) this.#forgetStatements();
+    return { rows: [], rowCount: changes };
   }
 
-  #prepared(text: string): CachedStatement {
+  #prepared(text: string, lookup: ShapedSql['lookup']): CachedStatement {
     let cached = this.#statements.get(text);
     if (cached === undefined) {
       const statement = this.engine.prepare(text);
@@ -231,13 +252,20 @@ export class SqliteDriver implements Driver {
       const reader = statement.reader;
       const convert = reader && this.#typeParsing ? rowConverter(statement.columns()) : undefined;
       if (convert !== undefined) statement.safeIntegers(true);
-      cached = { statement, reader, convert };
+      // A statement first prepared for a query that is not a lookup keeps reading every row.
+      const single = reader && lookup !== undefined && matchesAtMostOneRow(this.engine, lookup);
+      cached = { statement, reader, single, convert, changesSchema: !reader && SCHEMA_CHANGE.test(text) };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) {
         this.#statements.delete(this.#statements.keys().next().value as string);
       }
       this.#statements.set(text, cached);
     }
     return cached;
+  }
+
+  #forgetStatements(): void {
+    this.#statements.clear();
+    this.#byStrings = new WeakMap();
   }
 
   async acquireMigrationLock(_lockName: string, timeoutMs: number, options: LockOptions = {}): Promise<MigrationConnection | null> {
@@ -253,6 +281,8 @@ export class SqliteDriver implements Driver {
     const db = this.engine;
     const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
     const done = () => {
+      // Migrations run their scripts outside `run`, so they forget the statements prepared before them here.
+      this.#forgetStatements();
       this.#restore(busyTimeout);
       this.#give();
     };
