@@ -320,11 +320,10 @@ for (const kind of kinds) {
       await killed.output;
       await waitFor(async () => (await listMade(sqlDir, dir, killed.child.pid!)).length === 1);
       await new Promise((resolve) => killed.child.once('exit', resolve).kill('SIGKILL'));
-      const [left] = await listMade(sqlDir, dir, killed.child.pid!);
-      assert.ok(left, 'the killed run left its spare');
-      // The server ends the killed client's session when it reads the closed socket: until then cleanup rightly
-      // leaves the spare alone (it is in use), so look again until it goes. Another test process starting up runs
-      // the same cleanup and may be the one that removes it: what counts is that it goes.
+      // Whether the spare is still there right after the kill is not asserted: another test process starting up
+      // runs the same cleanup and may already have removed it. The server ends the killed client's session when it
+      // reads the closed socket: until then cleanup rightly leaves the spare alone (it is in use), so look again
+      // until it goes. What counts is that it goes.
       await waitFor(async () => {
         await cleanupTestDatabases(uri);
         return (await listMade(sqlDir, dir, killed.child.pid!)).length === 0;
