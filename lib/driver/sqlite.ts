@@ -24,9 +24,9 @@ type Database = BetterSqlite3.Database;
 type Statement = BetterSqlite3.Statement;
 
 /**
- * A prepared statement and what was learnt from the schema when it was prepared. The driver forgets them all when a
- * statement run through it may have changed the schema (see `SCHEMA_CHANGE`); a change made by another connection
- * is not seen while the statement stays cached.
+ * A prepared statement and what was learnt from the schema when it was prepared (its converters, whether it reads
+ * a single row). The driver forgets them all after a statement through it that may have changed the schema, and
+ * after migrations; a change made by another connection is not seen while a statement stays cached.
  */
 interface CachedStatement {
   statement: Statement;
@@ -34,6 +34,7 @@ interface CachedStatement {
   /** A lookup that provably matches at most one row (see sqlite-unique.ts): read with `.get()`, which stops at it. */
   single: boolean;
   convert: ((rows: Row[]) => void) | undefined;
+  /** Matches SCHEMA_CHANGE: the cached statements are forgotten once it has run. */
   changesSchema: boolean;
 }
 
