@@ -252,7 +252,9 @@ if (dialects.includes('postgres')) {
       assert.match(text.stderr, new RegExp(`pg_terminate_backend\\(${holder.pid}\\)`));
       assert.match(text.stderr, /\[DDL_LOCK_TIMEOUT\]$/m);
 
-      const json = await sync(uri, dir, ['--ddl-lock-timeout', '200ms', '--ddl-lock-attempts', '1', '--json']);
+      // Long enough for the watcher's first look (a connection of its own, then a query) on a loaded CI machine:
+      // with 200 ms it sometimes had not looked yet, and the report rightly said it could not name the holder.
+      const json = await sync(uri, dir, ['--ddl-lock-timeout', '1s', '--ddl-lock-attempts', '1', '--json']);
       const error = (JSON.parse(json.stdout) as { error: { code: string; file: string; version: number; lockWait: { relation: string; blockers: Array<{ pid: number; applicationName: string }> } } }).error;
       assert.equal(error.code, 'DDL_LOCK_TIMEOUT');
       assert.equal(error.file, '002_add_note.sql');
