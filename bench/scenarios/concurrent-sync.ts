@@ -85,6 +85,7 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
       { rounds },
     );
     // What the concurrency itself costs: per round, the concurrent run less the CPU floor of the same round.
+    const label = dialect === 'postgres' ? 'PostgreSQL' : 'SQLite';
     const lessFloor = (side: SideResult): SideResult => {
       const samples = side.samples.map((ms, round) => ms - floor!.samples[round]!);
       return { ...side, name: `${side.name}, less the floor`, samples, medianMs: median(samples) };
@@ -94,7 +95,7 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
       row(
         {
           measure: `${config.processes} concurrent \`sync\` processes less the CPU floor (12 × \`node -e 0\` at once, same round)`,
-          dialect: dialect === 'postgres' ? 'PostgreSQL' : 'SQLite',
+          dialect: label,
           kind: 'time',
           target: '≤ 1.5× one process',
           check: (ratio) => ratio <= 1.5,
@@ -106,7 +107,7 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
       row(
         {
           measure: `${config.processes} concurrent \`sync\` processes, fresh db, ${config.concurrentMigrations} migrations (round trips: all processes)`,
-          dialect: dialect === 'postgres' ? 'PostgreSQL' : 'SQLite',
+          dialect: label,
           kind: 'time',
           target: '— (reference)',
           rounds,
@@ -118,7 +119,7 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
         {
           // How much of the row above is start-up alone: the same processes with nothing to apply and no lock to wait for.
           measure: `${config.processes} concurrent \`sync\` processes on an up-to-date db (start, read, nothing to do) less the CPU floor`,
-          dialect: dialect === 'postgres' ? 'PostgreSQL' : 'SQLite',
+          dialect: label,
           kind: 'time',
           target: '— (reference)',
           rounds,
@@ -129,7 +130,7 @@ export async function concurrentSync(config: Config, fixtures: Fixtures): Promis
       row(
         {
           measure: `CPU floor: ${config.processes} empty node processes at once, against one \`sync\` process`,
-          dialect: dialect === 'postgres' ? 'PostgreSQL' : 'SQLite',
+          dialect: label,
           kind: 'time',
           target: '— (reference)',
           rounds,
